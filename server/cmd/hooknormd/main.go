@@ -1,0 +1,83 @@
+// Command hooknormd is the hooknorm service: it converts ClickFunnels and Webflow webhooks into
+// typed Protobuf events over gRPC and HTTP. Run it with no flags for local defaults; see --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hooknorm/hooknorm/server/internal/config"
+	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// run starts hooknormd and blocks until SIGINT or SIGTERM, then shuts down gracefully. It returns
+// the process exit code: 0 after a clean shutdown, 1 on failure, 2 for invalid settings.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := config.Load(args, getenv, stderr)
+	if errors.Is(err, config.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hooknormd: %v\n", err)
+		return 2
+	}
+	logger := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	normalizer, err := normalize.New(normalize.Limits{MaxBytes: cfg.MaxBodyBytes, MaxDepth: cfg.MaxJSONDepth})
+	if err != nil {
+		logger.Error("the schema is inconsistent", "error", err)
+		return 1
+	}
+	server, err := transport.Start(ctx, transport.Config{
+		GRPCAddr:          cfg.GRPCAddr,
+		HTTPAddr:          cfg.HTTPAddr,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+	}, service.NewWebhooks(normalizer), logger)
+	if err != nil {
+		logger.Error("hooknormd could not start", "error", err)
+		return 1
+	}
+
+	code := 0
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	case err := <-server.Failed():
+		logger.Error("a listener failed", "error", err)
+		code = 1
+	}
+	stop()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		logger.Error("shutdown was not clean", "error", err)
+		return 1
+	}
+	logger.Info("hooknormd stopped")
+	return code
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,117 @@
+// Package config reads hooknormd's settings from command-line flags and HOOKNORM_* environment
+// variables. A flag wins over its variable, which wins over the default; every setting has both.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is every setting of hooknormd.
+type Config struct {
+	// GRPCAddr is where the gRPC API listens.
+	GRPCAddr string
+	// HTTPAddr is where the HTTP API (the gateway) listens.
+	HTTPAddr string
+	// DataDir is where hooknormd keeps its data.
+	DataDir string
+	// MaxBodyBytes is the largest webhook body accepted.
+	MaxBodyBytes int64
+	// MaxJSONDepth is the deepest nesting of JSON arrays and objects accepted.
+	MaxJSONDepth int
+	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
+	ShutdownTimeout time.Duration
+	// ReadHeaderTimeout bounds how long an HTTP client may take to send its request headers.
+	ReadHeaderTimeout time.Duration
+	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
+	IdleTimeout time.Duration
+	// LogFormat is "text" or "json".
+	LogFormat string
+	// LogLevel is the least severe level logged.
+	LogLevel slog.Level
+}
+
+// EnvPrefix starts the name of every environment variable hooknormd reads.
+const EnvPrefix = "HOOKNORM_"
+
+// ErrHelp is returned when the arguments ask for help; the usage was already written.
+var ErrHelp = flag.ErrHelp
+
+// EnvName is the environment variable of a flag: --grpc-addr is HOOKNORM_GRPC_ADDR.
+func EnvName(flagName string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Load reads the settings from args (without the program name) and from getenv, writing usage
+// and errors to out. An invalid setting is refused with a message naming its flag and variable.
+func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	cfg := Config{}
+	fs := flag.NewFlagSet("hooknormd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:50051", "gRPC listen address, host:port")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address, host:port")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory for hooknormd's data (the durable log, once Ingest is served)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest webhook body accepted, in bytes; larger ones get 413")
+	fs.IntVar(&cfg.MaxJSONDepth, "max-json-depth", 64, "deepest nesting of JSON arrays and objects accepted")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish at shutdown")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long an HTTP client may take to send its headers")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe level logged: debug, info, warn or error")
+	fs.Usage = func() { usage(fs) }
+
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: hooknormd takes only flags (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if value := getenv(EnvName(f.Name)); value != "" {
+			if err := fs.Set(f.Name, value); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is invalid: %v", EnvName(f.Name), value, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, fmt.Errorf("--max-body-bytes (%s) must be positive, got %d", EnvName("max-body-bytes"), c.MaxBodyBytes))
+	}
+	if c.MaxJSONDepth <= 0 {
+		errs = append(errs, fmt.Errorf("--max-json-depth (%s) must be positive, got %d", EnvName("max-json-depth"), c.MaxJSONDepth))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format (%s) must be text or json, got %q", EnvName("log-format"), c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-timeout (%s) must be positive, got %s", EnvName("shutdown-timeout"), c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "hooknormd turns ClickFunnels and Webflow webhooks into typed Protobuf events.\n\n")
+	fmt.Fprintf(w, "Usage: hooknormd [flags]\n\nEvery flag can also be set in the environment; a flag wins over its variable.\n\n")
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(w, "  --%s (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
+	})
+}

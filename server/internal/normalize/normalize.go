@@ -1,0 +1,157 @@
+// Package normalize turns one raw provider delivery into a typed hooknorm Event. It knows the two
+// providers' envelopes; everything inside them is read by jsonconv from the schema's own
+// annotations. It knows nothing of gRPC or HTTP.
+package normalize
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
+	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
+	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Delivery is one webhook as it arrived.
+type Delivery struct {
+	// Source is the provider that sent it.
+	Source hooknormv1.Source
+	// Body is the raw body, exactly as received.
+	Body []byte
+	// TriggerType is the Webflow trigger type given outside the body (in the URL), required for
+	// a Webflow API v1 delivery and empty otherwise.
+	TriggerType string
+	// Headers are the provider's HTTP headers; names are matched without regard to case.
+	Headers map[string]string
+	// ReceivedAt is when hooknorm received the delivery.
+	ReceivedAt time.Time
+}
+
+// DefaultMaxBytes is the largest body a Normalizer accepts unless told otherwise: 1 MiB.
+const DefaultMaxBytes = 1 << 20
+
+// Limits bound what a Normalizer accepts; a zero field takes its default.
+type Limits struct {
+	// MaxBytes is the largest body accepted (DefaultMaxBytes).
+	MaxBytes int64
+	// MaxDepth is the deepest nesting of JSON arrays and objects accepted (jsonconv.DefaultMaxDepth).
+	MaxDepth int
+}
+
+// Normalizer converts deliveries into events. It is safe for concurrent use.
+type Normalizer struct {
+	decoder      *jsonconv.Decoder
+	clickfunnels *jsonconv.Cases
+	webflow      *jsonconv.Cases
+	limits       Limits
+}
+
+// New returns a Normalizer with the given limits. It fails only if the schema breaks a convention
+// the conversion relies on, which the tests catch.
+func New(limits Limits) (*Normalizer, error) {
+	if limits.MaxBytes <= 0 {
+		limits.MaxBytes = DefaultMaxBytes
+	}
+	if limits.MaxDepth <= 0 {
+		limits.MaxDepth = jsonconv.DefaultMaxDepth
+	}
+	cfDesc := (&clickfunnelsv1.Event{}).ProtoReflect().Descriptor()
+	wfDesc := (&webflowv1.Event{}).ProtoReflect().Descriptor()
+	decoder, err := jsonconv.NewDecoder(cfDesc, wfDesc)
+	if err != nil {
+		return nil, fmt.Errorf("planning the provider schemas: %w", err)
+	}
+	cf, err := jsonconv.NewCases(cfDesc.Oneofs().ByName("event"))
+	if err != nil {
+		return nil, fmt.Errorf("indexing ClickFunnels event types: %w", err)
+	}
+	wf, err := jsonconv.NewCases(wfDesc.Oneofs().ByName("event"))
+	if err != nil {
+		return nil, fmt.Errorf("indexing Webflow trigger types: %w", err)
+	}
+	return &Normalizer{decoder: decoder, clickfunnels: cf, webflow: wf, limits: limits}, nil
+}
+
+// facts are what a provider's envelope says about the event as a whole.
+type facts struct {
+	id         string
+	eventType  string
+	occurredAt *timestamppb.Timestamp
+	tenant     string
+}
+
+// Normalize converts one delivery. The event carries the raw body in raw_payload; callers that
+// were not asked for it clear it. A delivery that is not a JSON object or names no event type is
+// refused with a rejection.Error saying what is wrong and where.
+func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
+	if d.Source != hooknormv1.Source_SOURCE_CLICKFUNNELS && d.Source != hooknormv1.Source_SOURCE_WEBFLOW {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
+			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source)
+	}
+	if int64(len(d.Body)) > n.limits.MaxBytes {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
+			"the body is %d bytes, larger than the %d bytes hooknorm accepts", len(d.Body), n.limits.MaxBytes)
+	}
+	root, err := jsonconv.Parse(d.Body, n.limits.MaxDepth)
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := root.(map[string]any)
+	if !ok {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_AN_OBJECT,
+			"the body is %s, expected a JSON object", jsonconv.Describe(root)).AtField("$")
+	}
+	event := &hooknormv1.Event{Source: d.Source, ReceivedAt: timestamppb.New(d.ReceivedAt), RawPayload: d.Body}
+	var f facts
+	switch d.Source {
+	case hooknormv1.Source_SOURCE_CLICKFUNNELS:
+		var cf *clickfunnelsv1.Event
+		cf, f, err = n.convertClickFunnels(obj, d)
+		event.Payload = &hooknormv1.Event_Clickfunnels{Clickfunnels: cf}
+	case hooknormv1.Source_SOURCE_WEBFLOW:
+		var wf *webflowv1.Event
+		wf, f, err = n.convertWebflow(obj, d)
+		event.Payload = &hooknormv1.Event_Webflow{Webflow: wf}
+	}
+	if err != nil {
+		return nil, err
+	}
+	event.Id = f.id
+	if event.Id == "" {
+		event.Id = digest(d.Source, f.eventType, d.Body)
+	}
+	event.Type = f.eventType
+	event.OccurredAt = f.occurredAt
+	event.Tenant = f.tenant
+	return event, nil
+}
+
+// digest is the id of a delivery that carries none: stable across retries of the same body.
+func digest(source hooknormv1.Source, eventType string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))))
+	h.Write([]byte{0})
+	h.Write([]byte(eventType))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// header returns a header's value, matching its name without regard to case.
+func header(headers map[string]string, name string) string {
+	if v, ok := headers[name]; ok {
+		return v
+	}
+	for key, v := range headers {
+		if strings.EqualFold(key, name) {
+			return v
+		}
+	}
+	return ""
+}

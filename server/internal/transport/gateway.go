@@ -1,0 +1,159 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// forwardedHeaderPrefixes are the HTTP headers, besides the gateway's defaults, that reach the
+// gRPC service as metadata: the providers' signature and timestamp headers.
+var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
+
+// newGateway returns the HTTP face of the service: grpc-gateway calling the gRPC server through
+// conn, so every gRPC interceptor covers HTTP too, behind the body limit and source-name paths.
+func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64) (http.Handler, error) {
+	jsonMarshaler := &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, rawBodyMarshaler{Marshaler: jsonMarshaler}),
+		runtime.WithIncomingHeaderMatcher(forwardHeader),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithErrorHandler(gatewayError),
+		runtime.WithRoutingErrorHandler(routingError),
+	)
+	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, mux, conn); err != nil {
+		return nil, fmt.Errorf("registering the gateway: %w", err)
+	}
+	return limitBody(maxBodyBytes, sourceNames(mux)), nil
+}
+
+// rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the
+// raw webhook payload) is read verbatim: signatures are checked on the exact bytes received.
+type rawBodyMarshaler struct {
+	runtime.Marshaler
+}
+
+// NewDecoder reads a bytes target verbatim and anything else as JSON.
+func (m rawBodyMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
+	return runtime.DecoderFunc(func(v any) error {
+		if raw, ok := v.(*[]byte); ok {
+			body, err := io.ReadAll(r)
+			*raw = body
+			return err
+		}
+		return m.Marshaler.NewDecoder(r).Decode(v)
+	})
+}
+
+// forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
+func forwardHeader(key string) (string, bool) {
+	lower := strings.ToLower(key)
+	for _, prefix := range forwardedHeaderPrefixes {
+		if strings.HasPrefix(lower, prefix) {
+			return lower, true
+		}
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// sourcesByName maps the provider names used in paths and query strings to Source enum names.
+var sourcesByName = map[string]string{
+	"clickfunnels":        hooknormv1.Source_SOURCE_CLICKFUNNELS.String(),
+	"webflow":             hooknormv1.Source_SOURCE_WEBFLOW.String(),
+	"source_clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS.String(),
+	"source_webflow":      hooknormv1.Source_SOURCE_WEBFLOW.String(),
+}
+
+// sourcePathRoots are the path prefixes whose next segment names a source.
+var sourcePathRoots = map[string]bool{"normalize": true, "webhooks": true}
+
+// requestedPathKey keys the path as the client sent it, before sourceNames rewrote it.
+type requestedPathKey struct{}
+
+// requestedPath is the path as the client sent it.
+func requestedPath(r *http.Request) string {
+	if path, ok := r.Context().Value(requestedPathKey{}).(string); ok {
+		return path
+	}
+	return r.URL.Path
+}
+
+// sourceNames lets paths and query strings name a source as "clickfunnels" or "webflow", as the
+// contract's routes do, by rewriting them to the enum names the gateway parses. An unknown source
+// in a path is refused with a message listing the known ones.
+func sourceNames(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		segments := strings.Split(r.URL.EscapedPath(), "/")
+		if len(segments) >= 4 && segments[1] == "v1" && sourcePathRoots[segments[2]] {
+			name, err := url.PathUnescape(segments[3])
+			canonical, known := sourcesByName[strings.ToLower(name)]
+			if err != nil || !known {
+				writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
+					"unknown source %q in the path: expected clickfunnels or webflow", name).AtField("source"))
+				return
+			}
+			segments[3] = canonical
+			escaped := strings.Join(segments, "/")
+			path, _ := url.PathUnescape(escaped)
+			r = r.WithContext(context.WithValue(r.Context(), requestedPathKey{}, r.URL.Path))
+			r.URL.Path, r.URL.RawPath = path, escaped
+		}
+		if values := r.URL.Query()["sources"]; len(values) > 0 {
+			query := r.URL.Query()
+			for i, v := range values {
+				if canonical, known := sourcesByName[strings.ToLower(v)]; known {
+					values[i] = canonical
+				}
+			}
+			query["sources"] = values
+			r.URL.RawQuery = query.Encode()
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody refuses a request body larger than maxBytes with 413: at once when Content-Length
+// says so, otherwise as soon as the limit is passed, without reading further.
+func limitBody(maxBytes int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tooLarge := rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
+			"the body is larger than the %d bytes hooknorm accepts", maxBytes)
+		if r.ContentLength > maxBytes {
+			w.Header().Set("Connection", "close")
+			writeRejection(w, tooLarge)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			writeRejection(w, tooLarge)
+			return
+		case err != nil:
+			writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+				"the body could not be read: %v", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}

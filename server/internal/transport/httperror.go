@@ -1,0 +1,90 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+)
+
+// errorBody is the JSON body of every HTTP error hooknorm answers.
+type errorBody struct {
+	// Code is the gRPC status code, as a number.
+	Code int `json:"code"`
+	// Status is the gRPC status code's name, for example "INVALID_ARGUMENT".
+	Status string `json:"status"`
+	// Reason is the stable machine-readable reason, for example "MALFORMED_JSON".
+	Reason string `json:"reason"`
+	// Message says what is wrong and where.
+	Message string `json:"message"`
+	// Field is the JSON path of the offending value, when there is one.
+	Field string `json:"field,omitempty"`
+	// Offset is the byte offset of the problem in the body, when there is one.
+	Offset *int64 `json:"offset,omitempty"`
+}
+
+// writeStatus answers an HTTP request with st: the status the reason maps to and an errorBody.
+func writeStatus(w http.ResponseWriter, st *status.Status) {
+	reason, ok := hooknormv1.ErrorReason(0), false
+	body := errorBody{Code: int(st.Code()), Status: code.Code(st.Code()).String(), Message: st.Message()}
+	for _, detail := range st.Details() {
+		info, isInfo := detail.(*errdetails.ErrorInfo)
+		if !isInfo || info.GetDomain() != ErrorDomain {
+			continue
+		}
+		reason, ok = reasonByName(info.GetReason())
+		body.Field = info.GetMetadata()["field"]
+		if offset, err := strconv.ParseInt(info.GetMetadata()["offset"], 10, 64); err == nil {
+			body.Offset = &offset
+		}
+	}
+	if !ok {
+		reason, ok = fallbackReasons[st.Code()]
+		if !ok {
+			reason = hooknormv1.ErrorReason_ERROR_REASON_INTERNAL
+		}
+	}
+	body.Reason = ReasonName(reason)
+	httpStatus := runtime.HTTPStatusFromCode(st.Code())
+	if a, known := answers[reason]; known && a.code == st.Code() {
+		httpStatus = a.http
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpStatus)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeRejection answers an HTTP request with a refusal, as the gateway would.
+func writeRejection(w http.ResponseWriter, r *rejection.Error) {
+	writeStatus(w, rejectionStatus(r))
+}
+
+// gatewayError is the gateway's error handler: every error from a gRPC call or from the gateway
+// itself gets the same errorBody.
+func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+	writeStatus(w, status.Convert(err))
+}
+
+// routingError answers a request no route matches: 404 for an unknown path, 405 for a known path
+// with the wrong method.
+func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	switch httpStatus {
+	case http.StatusMethodNotAllowed:
+		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED,
+			"%s is not allowed on %s", r.Method, requestedPath(r)))
+	case http.StatusNotFound:
+		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND,
+			"no route for %s %s", r.Method, requestedPath(r)))
+	default:
+		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"the request could not be routed: %s", http.StatusText(httpStatus)))
+	}
+}
