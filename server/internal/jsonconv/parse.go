@@ -55,8 +55,9 @@ func Parse(body []byte, maxDepth int) (any, error) {
 func malformed(err error, body []byte) *rejection.Error {
 	var syntax *json.SyntaxError
 	if errors.As(err, &syntax) {
+		offset := max(syntax.Offset-1, 0) // Offset counts the bytes read, including the bad one
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON,
-			"the body is not valid JSON: %s at byte offset %d", syntax.Error(), syntax.Offset).AtOffset(syntax.Offset)
+			"the body is not valid JSON: %s at byte offset %d", syntax.Error(), offset).AtOffset(offset)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		offset := int64(len(body))

@@ -34,18 +34,17 @@ func timestamp(val any) (*timestamppb.Timestamp, bool) {
 	var t time.Time
 	switch v := val.(type) {
 	case json.Number:
-		f, err := v.Float64()
-		if err != nil {
+		parsed, ok := epoch(v.String())
+		if !ok {
 			return nil, false
 		}
-		t = epoch(f)
+		t = parsed
 	case string:
 		s := strings.TrimSpace(v)
-		if f, err := strconv.ParseFloat(s, 64); err == nil && s != "" && isDigits(s) {
-			t = epoch(f)
-			break
+		parsed, ok := epoch(s)
+		if !ok {
+			parsed, ok = parseTime(s)
 		}
-		parsed, ok := parseTime(s)
 		if !ok {
 			return nil, false
 		}
@@ -69,21 +68,22 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// epoch turns Unix seconds or milliseconds into a time.
-func epoch(f float64) time.Time {
+// epoch reads Unix seconds or milliseconds written as a decimal number; integers are read
+// exactly, fractions to the nearest nanosecond.
+func epoch(s string) (time.Time, bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if math.Abs(float64(n)) >= epochMillisThreshold {
+			return time.UnixMilli(n).UTC(), true
+		}
+		return time.Unix(n, 0).UTC(), true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "xXpPnNiI") {
+		return time.Time{}, false
+	}
 	if math.Abs(f) >= epochMillisThreshold {
 		f /= 1000
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC()
-}
-
-// isDigits reports whether s is an unsigned decimal number, possibly with a fraction.
-func isDigits(s string) bool {
-	for _, r := range s {
-		if (r < '0' || r > '9') && r != '.' {
-			return false
-		}
-	}
-	return true
+	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), true
 }

@@ -92,7 +92,7 @@ type facts struct {
 func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	if d.Source != hooknormv1.Source_SOURCE_CLICKFUNNELS && d.Source != hooknormv1.Source_SOURCE_WEBFLOW {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
-			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source)
+			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source).AtField("source")
 	}
 	if int64(len(d.Body)) > n.limits.MaxBytes {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,

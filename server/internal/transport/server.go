@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -43,6 +44,9 @@ type Server struct {
 	grpcAddr net.Addr
 	httpAddr net.Addr
 	failed   chan error
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start listens on both addresses and serves svc until Shutdown. It returns once both listeners
@@ -105,8 +109,13 @@ func (s *Server) Failed() <-chan error { return s.failed }
 
 // Shutdown stops the server gracefully: health checks turn NOT_SERVING, both listeners stop
 // accepting, and in-flight requests finish. When ctx ends first, remaining calls are cut off and
-// ctx's error is returned.
+// ctx's error is returned. Later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
+	return s.stopErr
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
 	s.health.Shutdown()
 	httpErr := s.http.Shutdown(ctx)
 	stopped := make(chan struct{})

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServesThenStopsCleanlyOnSIGTERM runs hooknormd in-process on free ports, normalizes a
+// delivery over HTTP, sends the process SIGTERM and requires a clean exit with code 0.
+func TestServesThenStopsCleanlyOnSIGTERM(t *testing.T) {
+	logs, logWriter := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- run([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"},
+			func(string) string { return "" }, logWriter)
+		logWriter.Close()
+	}()
+
+	lines := bufio.NewScanner(logs)
+	var httpAddr string
+	var logged []string
+	for httpAddr == "" && lines.Scan() {
+		logged = append(logged, lines.Text())
+		var entry map[string]any
+		if err := json.Unmarshal(lines.Bytes(), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %q", lines.Text())
+		}
+		if entry["msg"] == "hooknormd is serving" {
+			httpAddr, _ = entry["http"].(string)
+		}
+	}
+	if httpAddr == "" {
+		t.Fatalf("hooknormd never said where it serves; it logged:\n%s", strings.Join(logged, "\n"))
+	}
+	rest := make(chan []string, 1)
+	go func() {
+		var more []string
+		for lines.Scan() {
+			more = append(more, lines.Text())
+		}
+		rest <- more
+	}()
+
+	resp, err := http.Post("http://"+httpAddr+"/v1/normalize/clickfunnels", "application/json",
+		strings.NewReader(`{"event_type": "contact.created", "event_id": "e-1", "data": {"id": 1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("normalize answered %d", resp.StatusCode)
+	}
+
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("exit code %d, want 0", code)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("hooknormd did not stop within 15s of SIGTERM")
+	}
+	if more := strings.Join(<-rest, "\n"); !strings.Contains(more, "hooknormd stopped") {
+		t.Errorf("no clean-stop log line; after serving it logged:\n%s", more)
+	}
+}
+
+func TestInvalidSettingsExitWithCode2(t *testing.T) {
+	var stderr strings.Builder
+	code := run([]string{"--log-format", "xml"}, func(string) string { return "" }, &stderr)
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), "--log-format (HOOKNORM_LOG_FORMAT) must be text or json") {
+		t.Errorf("stderr does not explain the setting: %q", stderr.String())
+	}
+}

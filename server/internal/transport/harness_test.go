@@ -1,0 +1,94 @@
+package transport_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"go.uber.org/goleak"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// harness is a hooknormd serving on loopback ports, with a gRPC client and the HTTP base URL.
+type harness struct {
+	server  *transport.Server
+	conn    *grpc.ClientConn
+	client  hooknormv1.WebhookServiceClient
+	httpURL string
+}
+
+// start runs a real server on free loopback ports and stops it when the test ends.
+func start(t *testing.T, maxBodyBytes int64) *harness {
+	t.Helper()
+	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	server, err := transport.Start(context.Background(), transport.Config{
+		GRPCAddr:          "127.0.0.1:0",
+		HTTPAddr:          "127.0.0.1:0",
+		MaxBodyBytes:      maxBodyBytes,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       30 * time.Second,
+	}, service.NewWebhooks(normalizer), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(server.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{server: server, conn: conn, client: hooknormv1.NewWebhookServiceClient(conn), httpURL: "http://" + server.HTTPAddr()}
+	t.Cleanup(func() {
+		conn.Close()
+		http.DefaultClient.CloseIdleConnections()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := server.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return h
+}
+
+// post sends body to path and returns the status and response body.
+func (h *harness) post(t *testing.T, path string, body []byte, headers map[string]string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.httpURL+path, strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for key, value := range headers {
+		req.Header.Set(key, value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, data
+}
+
+// sourcePath is the provider name used in HTTP paths.
+func sourcePath(source hooknormv1.Source) string {
+	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))
+}

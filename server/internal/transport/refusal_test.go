@@ -1,0 +1,177 @@
+package transport_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// httpError is the JSON body of an HTTP error.
+type httpError struct {
+	Code    int    `json:"code"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	Field   string `json:"field"`
+	Offset  *int64 `json:"offset"`
+}
+
+// refusal is one bad request, with the answer expected over HTTP and, when the request can be
+// made over gRPC, over gRPC.
+type refusal struct {
+	name       string
+	source     hooknormv1.Source
+	trigger    string
+	body       string
+	httpPath   string // defaults to /v1/normalize/{source}
+	httpMethod string // defaults to POST
+	wantHTTP   int
+	wantCode   codes.Code // codes.OK: not tried over gRPC
+	wantReason hooknormv1.ErrorReason
+	wantField  string
+	wantOffset int64 // -1: none expected
+	wantInMsg  string
+}
+
+func TestRefusals(t *testing.T) {
+	const maxBody = 4096
+	cf, wf := hooknormv1.Source_SOURCE_CLICKFUNNELS, hooknormv1.Source_SOURCE_WEBFLOW
+	cases := []refusal{
+		{name: "truncated JSON", source: cf, body: `{"event_type": "contact.created", "data": {`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, wantOffset: 43, wantInMsg: "ends early"},
+		{name: "syntax error", source: cf, body: `{"event_type" "contact.created"}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, wantOffset: 14, wantInMsg: "byte offset 14"},
+		{name: "trailing data", source: cf, body: `{"event_type": "contact.created"} {}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, wantOffset: 34},
+		{name: "invalid UTF-8", source: cf, body: "{\"event_type\": \"contact.created\", \"x\": \"\xff\"}", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, wantOffset: 40, wantInMsg: "UTF-8"},
+		{name: "array body", source: cf, body: `[{"event_type": "contact.created"}]`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_NOT_AN_OBJECT, wantField: "$", wantOffset: -1, wantInMsg: "an array"},
+		{name: "empty body", source: wf, body: "  \n", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EMPTY_PAYLOAD, wantOffset: -1},
+		{name: "ClickFunnels without event type", source: cf, body: `{"data": {"id": 1}}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING, wantField: "$.event_type", wantOffset: -1},
+		{name: "ClickFunnels numeric event type", source: cf, body: `{"event_type": 7}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD, wantField: "$.event_type", wantOffset: -1, wantInMsg: "a number"},
+		{name: "ClickFunnels with a trigger type", source: cf, trigger: "contact.created", body: `{"event_type": "contact.created"}`,
+			httpPath: "/v1/normalize/clickfunnels?trigger_type=contact.created", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT, wantOffset: -1},
+		{name: "Webflow v1 without trigger type", source: wf, body: `{"name": "Sample Form"}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING, wantField: "$.triggerType", wantOffset: -1, wantInMsg: "/v1/webhooks/webflow/{trigger_type}"},
+		{name: "Webflow trigger types disagree", source: wf, trigger: "ecomm_new_order", body: `{"triggerType": "form_submission", "payload": {}}`,
+			httpPath: "/v1/normalize/webflow?trigger_type=ecomm_new_order", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT, wantField: "$.triggerType", wantOffset: -1},
+		{name: "Webflow null trigger type", source: wf, body: `{"triggerType": null, "payload": {}}`, wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING, wantField: "$.triggerType", wantOffset: -1},
+		{name: "nesting too deep", source: cf, body: `{"event_type": "x", "data": ` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+			wantHTTP: 400, wantCode: codes.InvalidArgument, wantReason: hooknormv1.ErrorReason_ERROR_REASON_NESTING_TOO_DEEP, wantOffset: 91},
+		{name: "body too large", source: cf, body: `{"event_type": "x", "pad": "` + strings.Repeat("a", maxBody) + `"}`,
+			wantHTTP: 413, wantCode: codes.ResourceExhausted, wantReason: hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE, wantOffset: -1},
+		{name: "no source", body: `{}`, httpPath: "/v1/normalize/SOURCE_UNSPECIFIED", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1},
+		{name: "unknown source in path", body: `{}`, httpPath: "/v1/normalize/stripe", wantHTTP: 400,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1, wantInMsg: `"stripe"`},
+		{name: "malformed query parameter", source: wf, body: `{"triggerType": "x"}`, httpPath: "/v1/normalize/webflow?include_raw=maybe",
+			wantHTTP: 400, wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, wantOffset: -1},
+		{name: "Ingest is not served yet", body: `{"event_type": "x"}`, httpPath: "/v1/webhooks/clickfunnels", wantHTTP: 501,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, wantOffset: -1},
+		{name: "wrong method", httpPath: "/v1/normalize/clickfunnels", httpMethod: http.MethodGet, wantHTTP: 405,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, wantOffset: -1, wantInMsg: "/v1/normalize/clickfunnels"},
+		{name: "unknown route", httpPath: "/v2/everything", httpMethod: http.MethodGet, wantHTTP: 404,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1},
+	}
+	h := start(t, maxBody)
+	for _, c := range cases {
+		t.Run("HTTP/"+c.name, func(t *testing.T) {
+			path := c.httpPath
+			if path == "" {
+				path = "/v1/normalize/" + sourcePath(c.source)
+			}
+			method := c.httpMethod
+			if method == "" {
+				method = http.MethodPost
+			}
+			req, err := http.NewRequest(method, h.httpURL+path, strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got httpError
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatalf("error body is not JSON: %v", err)
+			}
+			if resp.StatusCode != c.wantHTTP || got.Reason != transport.ReasonName(c.wantReason) {
+				t.Fatalf("got HTTP %d %s (%s), want %d %s", resp.StatusCode, got.Reason, got.Message, c.wantHTTP, transport.ReasonName(c.wantReason))
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type = %q", ct)
+			}
+			if got.Field != c.wantField {
+				t.Errorf("field = %q, want %q", got.Field, c.wantField)
+			}
+			if (got.Offset == nil) != (c.wantOffset < 0) || (got.Offset != nil && *got.Offset != c.wantOffset) {
+				t.Errorf("offset = %v, want %d", got.Offset, c.wantOffset)
+			}
+			if !strings.Contains(got.Message, c.wantInMsg) {
+				t.Errorf("message %q does not say %q", got.Message, c.wantInMsg)
+			}
+		})
+		if c.wantCode == codes.OK {
+			continue
+		}
+		t.Run("gRPC/"+c.name, func(t *testing.T) {
+			_, err := h.client.Normalize(context.Background(), &hooknormv1.NormalizeRequest{
+				Source: c.source, Payload: []byte(c.body), TriggerType: c.trigger,
+			})
+			st := status.Convert(err)
+			if st.Code() != c.wantCode {
+				t.Fatalf("code = %v (%s), want %v", st.Code(), st.Message(), c.wantCode)
+			}
+			var info *errdetails.ErrorInfo
+			for _, d := range st.Details() {
+				if i, ok := d.(*errdetails.ErrorInfo); ok {
+					info = i
+				}
+			}
+			if info == nil || info.GetReason() != transport.ReasonName(c.wantReason) || info.GetDomain() != transport.ErrorDomain {
+				t.Fatalf("ErrorInfo = %v, want reason %s", info, transport.ReasonName(c.wantReason))
+			}
+			if info.GetMetadata()["field"] != c.wantField {
+				t.Errorf("field = %q, want %q", info.GetMetadata()["field"], c.wantField)
+			}
+			if !strings.Contains(st.Message(), c.wantInMsg) {
+				t.Errorf("message %q does not say %q", st.Message(), c.wantInMsg)
+			}
+		})
+	}
+}
+
+// TestRefusedBodyIsNotRead checks that a Content-Length over the limit is refused before the body
+// is sent: the server answers 413 while the client still holds the rest of the body.
+func TestRefusedBodyIsNotRead(t *testing.T) {
+	h := start(t, 1024)
+	req, err := http.NewRequest(http.MethodPost, h.httpURL+"/v1/normalize/clickfunnels", strings.NewReader(strings.Repeat("x", 10<<20)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", resp.StatusCode)
+	}
+}
