@@ -1,0 +1,140 @@
+// Package client is the Go client of hooknorm: it converts provider webhooks into typed events by
+// calling a hooknormd over gRPC.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+)
+
+// DefaultAddr is where a local hooknormd listens for gRPC.
+const DefaultAddr = "127.0.0.1:50051"
+
+// errorDomain is the domain of the google.rpc.ErrorInfo hooknorm sends with every refusal.
+const errorDomain = "hooknorm.dev"
+
+// Client calls one hooknormd. It is safe for concurrent use.
+type Client struct {
+	conn *grpc.ClientConn
+	api  hooknormv1.WebhookServiceClient
+}
+
+// Option configures a Client.
+type Option func(*[]grpc.DialOption)
+
+// WithDialOptions adds gRPC dial options, for example transport credentials.
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(all *[]grpc.DialOption) { *all = append(*all, opts...) }
+}
+
+// New returns a client of the hooknormd at addr (host:port). It connects lazily, on the first
+// call; without options it connects in plaintext.
+func New(addr string, opts ...Option) (*Client, error) {
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	for _, opt := range opts {
+		opt(&dialOpts)
+	}
+	conn, err := grpc.NewClient(addr, dialOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("hooknorm client for %s: %w", addr, err)
+	}
+	return &Client{conn: conn, api: hooknormv1.NewWebhookServiceClient(conn)}, nil
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// Delivery is one raw webhook to convert.
+type Delivery struct {
+	// Source is the provider that sent it.
+	Source hooknormv1.Source
+	// Payload is the raw body, exactly as the provider sent it.
+	Payload []byte
+	// TriggerType is the Webflow trigger type of an API v1 delivery, whose bare body does not
+	// name it; empty otherwise.
+	TriggerType string
+	// Headers are the provider's HTTP headers, if any.
+	Headers map[string]string
+	// IncludeRaw asks for the payload back in the event's raw_payload.
+	IncludeRaw bool
+}
+
+// Normalize converts one delivery into a typed event; nothing is stored. A refused delivery
+// returns an error whose Reason says why.
+func (c *Client) Normalize(ctx context.Context, d Delivery) (*hooknormv1.Event, error) {
+	resp, err := c.api.Normalize(ctx, &hooknormv1.NormalizeRequest{
+		Source:      d.Source,
+		Payload:     d.Payload,
+		TriggerType: d.TriggerType,
+		Headers:     d.Headers,
+		IncludeRaw:  d.IncludeRaw,
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return resp.GetEvent(), nil
+}
+
+// Error is a call hooknorm refused or could not complete.
+type Error struct {
+	// Status is the gRPC status.
+	Status *status.Status
+	// Reason is hooknorm's reason, ERROR_REASON_UNSPECIFIED when the status carries none (for
+	// example when the server could not be reached).
+	Reason hooknormv1.ErrorReason
+	// Field is the JSON path of the offending value, when the server named one.
+	Field string
+}
+
+// Error returns the server's message with its reason.
+func (e *Error) Error() string {
+	if e.Reason == hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+		return fmt.Sprintf("hooknorm: %s: %s", e.Status.Code(), e.Status.Message())
+	}
+	return fmt.Sprintf("hooknorm: %s (%s)", e.Status.Message(), strings.TrimPrefix(e.Reason.String(), "ERROR_REASON_"))
+}
+
+// GRPCStatus lets status.FromError see the original status.
+func (e *Error) GRPCStatus() *status.Status { return e.Status }
+
+// ReasonOf returns hooknorm's reason for err, or ERROR_REASON_UNSPECIFIED.
+func ReasonOf(err error) hooknormv1.ErrorReason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED
+}
+
+func wrap(err error) error {
+	st := status.Convert(err)
+	e := &Error{Status: st}
+	for _, detail := range st.Details() {
+		if info, ok := detail.(*errdetails.ErrorInfo); ok && info.GetDomain() == errorDomain {
+			e.Reason = hooknormv1.ErrorReason(hooknormv1.ErrorReason_value["ERROR_REASON_"+info.GetReason()])
+			e.Field = info.GetMetadata()["field"]
+		}
+	}
+	return e
+}
+
+// ParseSource reads a provider name as the CLI and HTTP paths write it: "clickfunnels" or
+// "webflow" (any case), or an enum name such as SOURCE_WEBFLOW.
+func ParseSource(name string) (hooknormv1.Source, error) {
+	upper := strings.ToUpper(strings.TrimSpace(name))
+	if n, ok := hooknormv1.Source_value["SOURCE_"+upper]; ok && n != 0 {
+		return hooknormv1.Source(n), nil
+	}
+	if n, ok := hooknormv1.Source_value[upper]; ok && n != 0 {
+		return hooknormv1.Source(n), nil
+	}
+	return hooknormv1.Source_SOURCE_UNSPECIFIED, fmt.Errorf("unknown source %q: expected clickfunnels or webflow", name)
+}

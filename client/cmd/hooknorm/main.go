@@ -1,0 +1,77 @@
+// Command hooknorm is the command-line client of hooknorm. Run `hooknorm --help` for its commands.
+//
+// Exit codes: 0 success; 1 hooknorm refused the request or could not be reached; 2 the command
+// line or its input is invalid.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hooknorm/hooknorm/client"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes of the hooknorm command.
+const (
+	exitOK      = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	serverEnv   = "HOOKNORM_SERVER"
+	serverUsage = "hooknormd gRPC address, host:port (also " + serverEnv + ")"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// usageError marks an error in the command line or its input (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	root := newRootCommand(stdin, getenv)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "hooknorm: %v\n", err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "hooknorm: %v\n", err)
+		return exitFailed
+	}
+}
+
+func newRootCommand(stdin io.Reader, getenv func(string) string) *cobra.Command {
+	defaultServer := client.DefaultAddr
+	if v := getenv(serverEnv); v != "" {
+		defaultServer = v
+	}
+	root := &cobra.Command{
+		Use:   "hooknorm",
+		Short: "Talk to hooknormd: turn ClickFunnels and Webflow webhooks into typed events",
+		Long: `hooknorm is the command-line client of hooknormd, the service that turns ClickFunnels and
+Webflow webhooks into typed Protobuf events.
+
+Exit codes: 0 success; 1 hooknorm refused the request or could not be reached;
+2 the command line or its input is invalid.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("server", defaultServer, serverUsage)
+	root.AddCommand(newNormalizeCommand(stdin))
+	return root
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+func newNormalizeCommand(stdin io.Reader) *cobra.Command {
+	var source, trigger, output string
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "normalize --source clickfunnels|webflow [--trigger TYPE] FILE|-",
+		Short: "Convert one webhook body into a typed event (nothing is stored)",
+		Long: `normalize sends one webhook body to hooknormd and prints the typed event it becomes.
+The body is read from FILE, or from standard input when FILE is "-".`,
+		Example: `  hooknorm normalize --source clickfunnels delivery.json
+  hooknorm normalize --source webflow --trigger form_submission v1-body.json
+  curl -s https://example.com/sample.json | hooknorm normalize --source webflow -
+  hooknorm normalize --source webflow --output text v2-body.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("normalize takes one FILE (or - for standard input), got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if source == "" {
+				return usagef("--source is required: clickfunnels or webflow")
+			}
+			src, err := client.ParseSource(source)
+			if err != nil {
+				return usageError{err}
+			}
+			if output != "json" && output != "text" {
+				return usagef("--output must be json or text, got %q", output)
+			}
+			body, err := readInput(args[0], stdin)
+			if err != nil {
+				return usageError{err}
+			}
+			server, _ := cmd.Flags().GetString("server")
+			c, err := client.New(server)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			event, err := c.Normalize(cmd.Context(), client.Delivery{Source: src, Payload: body, TriggerType: trigger, IncludeRaw: raw})
+			if err != nil {
+				if isInputReason(client.ReasonOf(err)) {
+					return usageError{err}
+				}
+				return err
+			}
+			if output == "text" {
+				return writeText(cmd.OutOrStdout(), event)
+			}
+			return writeJSON(cmd.OutOrStdout(), event)
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "provider that sent the body: clickfunnels or webflow (required)")
+	cmd.Flags().StringVar(&trigger, "trigger", "", "Webflow trigger type, for an API v1 body (which does not name it)")
+	cmd.Flags().StringVarP(&output, "output", "o", "json", "output format: json (the whole event) or text (a summary)")
+	cmd.Flags().BoolVar(&raw, "raw", false, "include the raw body in the event (raw_payload)")
+	return cmd
+}
+
+// isInputReason reports whether hooknorm refused the body itself, which the CLI reports as bad
+// input (exit code 2) rather than a failure.
+func isInputReason(r hooknormv1.ErrorReason) bool {
+	switch r {
+	case hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED, hooknormv1.ErrorReason_ERROR_REASON_INTERNAL,
+		hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED:
+		return false
+	}
+	return true
+}
+
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	body, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	return body, nil
+}
+
+// writeJSON prints the event as indented protojson, with stable spacing.
+func writeJSON(w io.Writer, event *hooknormv1.Event) error {
+	compact, err := protojson.Marshal(event)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+// writeText prints a summary of the event, one "name value" line each.
+func writeText(w io.Writer, event *hooknormv1.Event) error {
+	lines := [][2]string{
+		{"id", event.GetId()},
+		{"source", strings.ToLower(strings.TrimPrefix(event.GetSource().String(), "SOURCE_"))},
+		{"type", event.GetType()},
+		{"case", payloadCase(event)},
+		{"tenant", event.GetTenant()},
+	}
+	if event.GetOccurredAt() != nil {
+		lines = append(lines, [2]string{"occurred", event.GetOccurredAt().AsTime().UTC().Format(time.RFC3339Nano)})
+	}
+	for _, line := range lines {
+		if line[1] == "" {
+			continue
+		}
+		if _, err := fmt.Fprintf(w, "%-9s %s\n", line[0], line[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// payloadCase names the provider oneof case of the event, for example "clickfunnels.contact_created".
+func payloadCase(event *hooknormv1.Event) string {
+	msg := event.ProtoReflect()
+	provider := msg.WhichOneof(msg.Descriptor().Oneofs().ByName("payload"))
+	if provider == nil {
+		return ""
+	}
+	inner := msg.Get(provider).Message()
+	var kase protoreflect.FieldDescriptor
+	if oneof := inner.Descriptor().Oneofs().ByName("event"); oneof != nil {
+		kase = inner.WhichOneof(oneof)
+	}
+	if kase == nil {
+		return string(provider.Name())
+	}
+	return string(provider.Name()) + "." + string(kase.Name())
+}
