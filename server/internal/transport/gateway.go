@@ -47,17 +47,34 @@ type rawBodyMarshaler struct {
 	runtime.Marshaler
 }
 
-// NewDecoder reads a bytes target verbatim and anything else as JSON.
+// NewDecoder reads a bytes target verbatim and anything else as JSON. A body limitBody already
+// read is handed over without another copy.
 func (m rawBodyMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		if raw, ok := v.(*[]byte); ok {
-			body, err := io.ReadAll(r)
-			*raw = body
+		raw, ok := v.(*[]byte)
+		if !ok {
+			return m.Marshaler.NewDecoder(r).Decode(v)
+		}
+		if read, ok := r.(*readBody); ok && read.Len() == len(read.data) {
+			*raw = read.data
+			_, err := read.Seek(0, io.SeekEnd)
 			return err
 		}
-		return m.Marshaler.NewDecoder(r).Decode(v)
+		body, err := io.ReadAll(r)
+		*raw = body
+		return err
 	})
 }
+
+// readBody is a request body limitBody has read in full: a reader over its bytes that also
+// hands the bytes themselves to the raw decoder.
+type readBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close does nothing: the bytes are in memory.
+func (readBody) Close() error { return nil }
 
 // forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
 func forwardHeader(key string) (string, bool) {
@@ -152,7 +169,7 @@ func limitBody(maxBytes int64, next http.Handler) http.Handler {
 				"the body could not be read: %v", err))
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &readBody{Reader: bytes.NewReader(body), data: body}
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
