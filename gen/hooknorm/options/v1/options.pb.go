@@ -54,6 +54,14 @@ var file_hooknorm_options_v1_options_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51004,opt,name=derived",
 		Filename:      "hooknorm/options/v1/options.proto",
 	},
+	{
+		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51005,
+		Name:          "hooknorm.options.v1.gathers_unmodeled",
+		Tag:           "varint,51005,opt,name=gathers_unmodeled",
+		Filename:      "hooknorm/options/v1/options.proto",
+	},
 }
 
 // Extension fields to descriptorpb.FieldOptions.
@@ -79,6 +87,13 @@ var (
 	//
 	// optional bool derived = 51004;
 	E_Derived = &file_hooknorm_options_v1_options_proto_extTypes[3]
+	// gathers_unmodeled marks a google.protobuf.Struct field that receives the keys its message
+	// does not model, instead of the message's extra Struct, when the JSON object does not carry
+	// the field's own key. Webflow API v1 collection items, whose fields sit at the top level, use
+	// it to put them where API v2 puts them (fieldData).
+	//
+	// optional bool gathers_unmodeled = 51005;
+	E_GathersUnmodeled = &file_hooknorm_options_v1_options_proto_extTypes[4]
 )
 
 var File_hooknorm_options_v1_options_proto protoreflect.FileDescriptor
@@ -92,7 +107,8 @@ const file_hooknorm_options_v1_options_proto_rawDesc = "" +
 	"json_alias\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x03(\tR\tjsonAlias:@\n" +
 	"\voccurred_at\x12\x1d.google.protobuf.FieldOptions\x18\xbb\x8e\x03 \x01(\tR\n" +
 	"occurredAt:9\n" +
-	"\aderived\x12\x1d.google.protobuf.FieldOptions\x18\xbc\x8e\x03 \x01(\bR\aderivedB@Z>github.com/hooknorm/hooknorm/gen/hooknorm/options/v1;optionsv1b\x06proto3"
+	"\aderived\x12\x1d.google.protobuf.FieldOptions\x18\xbc\x8e\x03 \x01(\bR\aderived:L\n" +
+	"\x11gathers_unmodeled\x12\x1d.google.protobuf.FieldOptions\x18\xbd\x8e\x03 \x01(\bR\x10gathersUnmodeledB@Z>github.com/hooknorm/hooknorm/gen/hooknorm/options/v1;optionsv1b\x06proto3"
 
 var file_hooknorm_options_v1_options_proto_goTypes = []any{
 	(*descriptorpb.FieldOptions)(nil), // 0: google.protobuf.FieldOptions
@@ -102,10 +118,11 @@ var file_hooknorm_options_v1_options_proto_depIdxs = []int32{
 	0, // 1: hooknorm.options.v1.json_alias:extendee -> google.protobuf.FieldOptions
 	0, // 2: hooknorm.options.v1.occurred_at:extendee -> google.protobuf.FieldOptions
 	0, // 3: hooknorm.options.v1.derived:extendee -> google.protobuf.FieldOptions
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	0, // [0:4] is the sub-list for extension extendee
+	0, // 4: hooknorm.options.v1.gathers_unmodeled:extendee -> google.protobuf.FieldOptions
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	0, // [0:5] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -121,7 +138,7 @@ func file_hooknorm_options_v1_options_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooknorm_options_v1_options_proto_rawDesc), len(file_hooknorm_options_v1_options_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 4,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_hooknorm_options_v1_options_proto_goTypes,
