@@ -75,6 +75,13 @@ type Contact struct {
 	CustomAttributes map[string]string `protobuf:"bytes,24,rep,name=custom_attributes,json=customAttributes,proto3" json:"custom_attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// visits summarises the contact's page visits.
 	Visits *Visits `protobuf:"bytes,25,opt,name=visits,proto3" json:"visits,omitempty"`
+	// email_engagement says when the contact last received, opened and clicked an email. The API
+	// only renders it on request (expand[]=email_engagement), so webhooks are not expected to carry
+	// it (INFERRED).
+	EmailEngagement *EmailEngagement `protobuf:"bytes,26,opt,name=email_engagement,json=emailEngagement,proto3" json:"email_engagement,omitempty"`
+	// avatar_image is the contact's avatar image, an object listed by the 2025 API schema and gone
+	// from the 2026 one; its members are not documented.
+	AvatarImage *structpb.Struct `protobuf:"bytes,27,opt,name=avatar_image,json=avatarImage,proto3" json:"avatar_image,omitempty"`
 	// extra keeps every key of the contact that this message does not model.
 	Extra         *structpb.Struct `protobuf:"bytes,15,opt,name=extra,proto3" json:"extra,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -279,7 +286,195 @@ func (x *Contact) GetVisits() *Visits {
 	return nil
 }
 
+func (x *Contact) GetEmailEngagement() *EmailEngagement {
+	if x != nil {
+		return x.EmailEngagement
+	}
+	return nil
+}
+
+func (x *Contact) GetAvatarImage() *structpb.Struct {
+	if x != nil {
+		return x.AvatarImage
+	}
+	return nil
+}
+
 func (x *Contact) GetExtra() *structpb.Struct {
+	if x != nil {
+		return x.Extra
+	}
+	return nil
+}
+
+// EmailEngagement summarises a contact's email engagement.
+type EmailEngagement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// last_email_sent_at is when the contact was last sent an email.
+	LastEmailSentAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=last_email_sent_at,json=lastEmailSentAt,proto3" json:"last_email_sent_at,omitempty"`
+	// last_email_opened_at is when the contact last opened an email.
+	LastEmailOpenedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=last_email_opened_at,json=lastEmailOpenedAt,proto3" json:"last_email_opened_at,omitempty"`
+	// last_email_clicked_at is when the contact last clicked a link in an email.
+	LastEmailClickedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_email_clicked_at,json=lastEmailClickedAt,proto3" json:"last_email_clicked_at,omitempty"`
+	// extra keeps every key of the email engagement that this message does not model.
+	Extra         *structpb.Struct `protobuf:"bytes,15,opt,name=extra,proto3" json:"extra,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailEngagement) Reset() {
+	*x = EmailEngagement{}
+	mi := &file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailEngagement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailEngagement) ProtoMessage() {}
+
+func (x *EmailEngagement) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailEngagement.ProtoReflect.Descriptor instead.
+func (*EmailEngagement) Descriptor() ([]byte, []int) {
+	return file_hooknorm_clickfunnels_v1_contact_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EmailEngagement) GetLastEmailSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEmailSentAt
+	}
+	return nil
+}
+
+func (x *EmailEngagement) GetLastEmailOpenedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEmailOpenedAt
+	}
+	return nil
+}
+
+func (x *EmailEngagement) GetLastEmailClickedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEmailClickedAt
+	}
+	return nil
+}
+
+func (x *EmailEngagement) GetExtra() *structpb.Struct {
+	if x != nil {
+		return x.Extra
+	}
+	return nil
+}
+
+// ContactSummary is the short form of a contact (the API's ContactShortAttributes) nested in
+// applied tags, course enrollments and appointments.
+type ContactSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the contact's numeric id.
+	Id *int64 `protobuf:"varint,1,opt,name=id,proto3,oneof" json:"id,omitempty"`
+	// public_id is the contact's short public id.
+	PublicId *string `protobuf:"bytes,2,opt,name=public_id,json=publicId,proto3,oneof" json:"public_id,omitempty"`
+	// email_address is the contact's email address.
+	EmailAddress *string `protobuf:"bytes,3,opt,name=email_address,json=emailAddress,proto3,oneof" json:"email_address,omitempty"`
+	// first_name is the contact's first name.
+	FirstName *string `protobuf:"bytes,4,opt,name=first_name,json=firstName,proto3,oneof" json:"first_name,omitempty"`
+	// last_name is the contact's last name.
+	LastName *string `protobuf:"bytes,5,opt,name=last_name,json=lastName,proto3,oneof" json:"last_name,omitempty"`
+	// phone_number is the contact's phone number.
+	PhoneNumber *string `protobuf:"bytes,6,opt,name=phone_number,json=phoneNumber,proto3,oneof" json:"phone_number,omitempty"`
+	// extra keeps every key of the contact summary that this message does not model.
+	Extra         *structpb.Struct `protobuf:"bytes,15,opt,name=extra,proto3" json:"extra,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContactSummary) Reset() {
+	*x = ContactSummary{}
+	mi := &file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactSummary) ProtoMessage() {}
+
+func (x *ContactSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactSummary.ProtoReflect.Descriptor instead.
+func (*ContactSummary) Descriptor() ([]byte, []int) {
+	return file_hooknorm_clickfunnels_v1_contact_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ContactSummary) GetId() int64 {
+	if x != nil && x.Id != nil {
+		return *x.Id
+	}
+	return 0
+}
+
+func (x *ContactSummary) GetPublicId() string {
+	if x != nil && x.PublicId != nil {
+		return *x.PublicId
+	}
+	return ""
+}
+
+func (x *ContactSummary) GetEmailAddress() string {
+	if x != nil && x.EmailAddress != nil {
+		return *x.EmailAddress
+	}
+	return ""
+}
+
+func (x *ContactSummary) GetFirstName() string {
+	if x != nil && x.FirstName != nil {
+		return *x.FirstName
+	}
+	return ""
+}
+
+func (x *ContactSummary) GetLastName() string {
+	if x != nil && x.LastName != nil {
+		return *x.LastName
+	}
+	return ""
+}
+
+func (x *ContactSummary) GetPhoneNumber() string {
+	if x != nil && x.PhoneNumber != nil {
+		return *x.PhoneNumber
+	}
+	return ""
+}
+
+func (x *ContactSummary) GetExtra() *structpb.Struct {
 	if x != nil {
 		return x.Extra
 	}
@@ -290,7 +485,7 @@ var File_hooknorm_clickfunnels_v1_contact_proto protoreflect.FileDescriptor
 
 const file_hooknorm_clickfunnels_v1_contact_proto_rawDesc = "" +
 	"\n" +
-	"&hooknorm/clickfunnels/v1/contact.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%hooknorm/clickfunnels/v1/common.proto\"\xe1\v\n" +
+	"&hooknorm/clickfunnels/v1/contact.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%hooknorm/clickfunnels/v1/common.proto\"\xf3\f\n" +
 	"\aContact\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\x03H\x00R\x02id\x88\x01\x01\x12 \n" +
 	"\tpublic_id\x18\x02 \x01(\tH\x01R\bpublicId\x88\x01\x01\x12&\n" +
@@ -322,7 +517,9 @@ const file_hooknorm_clickfunnels_v1_contact_proto_rawDesc = "" +
 	"updated_at\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x121\n" +
 	"\x04tags\x18\x17 \x03(\v2\x1d.hooknorm.clickfunnels.v1.TagR\x04tags\x12d\n" +
 	"\x11custom_attributes\x18\x18 \x03(\v27.hooknorm.clickfunnels.v1.Contact.CustomAttributesEntryR\x10customAttributes\x128\n" +
-	"\x06visits\x18\x19 \x01(\v2 .hooknorm.clickfunnels.v1.VisitsR\x06visits\x12-\n" +
+	"\x06visits\x18\x19 \x01(\v2 .hooknorm.clickfunnels.v1.VisitsR\x06visits\x12T\n" +
+	"\x10email_engagement\x18\x1a \x01(\v2).hooknorm.clickfunnels.v1.EmailEngagementR\x0femailEngagement\x12:\n" +
+	"\favatar_image\x18\x1b \x01(\v2\x17.google.protobuf.StructR\vavatarImage\x12-\n" +
 	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extra\x1aC\n" +
 	"\x15CustomAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -348,7 +545,29 @@ const file_hooknorm_clickfunnels_v1_contact_proto_rawDesc = "" +
 	"\f_twitter_urlB\x10\n" +
 	"\x0e_instagram_urlB\x0f\n" +
 	"\r_linkedin_urlB\x0e\n" +
-	"\f_website_urlBJZHgithub.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1;clickfunnelsv1b\x06proto3"
+	"\f_website_url\"\xa5\x02\n" +
+	"\x0fEmailEngagement\x12G\n" +
+	"\x12last_email_sent_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEmailSentAt\x12K\n" +
+	"\x14last_email_opened_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x11lastEmailOpenedAt\x12M\n" +
+	"\x15last_email_clicked_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x12lastEmailClickedAt\x12-\n" +
+	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extra\"\xe3\x02\n" +
+	"\x0eContactSummary\x12\x13\n" +
+	"\x02id\x18\x01 \x01(\x03H\x00R\x02id\x88\x01\x01\x12 \n" +
+	"\tpublic_id\x18\x02 \x01(\tH\x01R\bpublicId\x88\x01\x01\x12(\n" +
+	"\remail_address\x18\x03 \x01(\tH\x02R\femailAddress\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"first_name\x18\x04 \x01(\tH\x03R\tfirstName\x88\x01\x01\x12 \n" +
+	"\tlast_name\x18\x05 \x01(\tH\x04R\blastName\x88\x01\x01\x12&\n" +
+	"\fphone_number\x18\x06 \x01(\tH\x05R\vphoneNumber\x88\x01\x01\x12-\n" +
+	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extraB\x05\n" +
+	"\x03_idB\f\n" +
+	"\n" +
+	"_public_idB\x10\n" +
+	"\x0e_email_addressB\r\n" +
+	"\v_first_nameB\f\n" +
+	"\n" +
+	"_last_nameB\x0f\n" +
+	"\r_phone_numberBJZHgithub.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1;clickfunnelsv1b\x06proto3"
 
 var (
 	file_hooknorm_clickfunnels_v1_contact_proto_rawDescOnce sync.Once
@@ -362,29 +581,38 @@ func file_hooknorm_clickfunnels_v1_contact_proto_rawDescGZIP() []byte {
 	return file_hooknorm_clickfunnels_v1_contact_proto_rawDescData
 }
 
-var file_hooknorm_clickfunnels_v1_contact_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_hooknorm_clickfunnels_v1_contact_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_hooknorm_clickfunnels_v1_contact_proto_goTypes = []any{
 	(*Contact)(nil),               // 0: hooknorm.clickfunnels.v1.Contact
-	nil,                           // 1: hooknorm.clickfunnels.v1.Contact.CustomAttributesEntry
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
-	(*Tag)(nil),                   // 3: hooknorm.clickfunnels.v1.Tag
-	(*Visits)(nil),                // 4: hooknorm.clickfunnels.v1.Visits
-	(*structpb.Struct)(nil),       // 5: google.protobuf.Struct
+	(*EmailEngagement)(nil),       // 1: hooknorm.clickfunnels.v1.EmailEngagement
+	(*ContactSummary)(nil),        // 2: hooknorm.clickfunnels.v1.ContactSummary
+	nil,                           // 3: hooknorm.clickfunnels.v1.Contact.CustomAttributesEntry
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*Tag)(nil),                   // 5: hooknorm.clickfunnels.v1.Tag
+	(*Visits)(nil),                // 6: hooknorm.clickfunnels.v1.Visits
+	(*structpb.Struct)(nil),       // 7: google.protobuf.Struct
 }
 var file_hooknorm_clickfunnels_v1_contact_proto_depIdxs = []int32{
-	2, // 0: hooknorm.clickfunnels.v1.Contact.unsubscribed_at:type_name -> google.protobuf.Timestamp
-	2, // 1: hooknorm.clickfunnels.v1.Contact.last_notification_email_sent_at:type_name -> google.protobuf.Timestamp
-	2, // 2: hooknorm.clickfunnels.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
-	2, // 3: hooknorm.clickfunnels.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
-	3, // 4: hooknorm.clickfunnels.v1.Contact.tags:type_name -> hooknorm.clickfunnels.v1.Tag
-	1, // 5: hooknorm.clickfunnels.v1.Contact.custom_attributes:type_name -> hooknorm.clickfunnels.v1.Contact.CustomAttributesEntry
-	4, // 6: hooknorm.clickfunnels.v1.Contact.visits:type_name -> hooknorm.clickfunnels.v1.Visits
-	5, // 7: hooknorm.clickfunnels.v1.Contact.extra:type_name -> google.protobuf.Struct
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	4,  // 0: hooknorm.clickfunnels.v1.Contact.unsubscribed_at:type_name -> google.protobuf.Timestamp
+	4,  // 1: hooknorm.clickfunnels.v1.Contact.last_notification_email_sent_at:type_name -> google.protobuf.Timestamp
+	4,  // 2: hooknorm.clickfunnels.v1.Contact.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 3: hooknorm.clickfunnels.v1.Contact.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: hooknorm.clickfunnels.v1.Contact.tags:type_name -> hooknorm.clickfunnels.v1.Tag
+	3,  // 5: hooknorm.clickfunnels.v1.Contact.custom_attributes:type_name -> hooknorm.clickfunnels.v1.Contact.CustomAttributesEntry
+	6,  // 6: hooknorm.clickfunnels.v1.Contact.visits:type_name -> hooknorm.clickfunnels.v1.Visits
+	1,  // 7: hooknorm.clickfunnels.v1.Contact.email_engagement:type_name -> hooknorm.clickfunnels.v1.EmailEngagement
+	7,  // 8: hooknorm.clickfunnels.v1.Contact.avatar_image:type_name -> google.protobuf.Struct
+	7,  // 9: hooknorm.clickfunnels.v1.Contact.extra:type_name -> google.protobuf.Struct
+	4,  // 10: hooknorm.clickfunnels.v1.EmailEngagement.last_email_sent_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: hooknorm.clickfunnels.v1.EmailEngagement.last_email_opened_at:type_name -> google.protobuf.Timestamp
+	4,  // 12: hooknorm.clickfunnels.v1.EmailEngagement.last_email_clicked_at:type_name -> google.protobuf.Timestamp
+	7,  // 13: hooknorm.clickfunnels.v1.EmailEngagement.extra:type_name -> google.protobuf.Struct
+	7,  // 14: hooknorm.clickfunnels.v1.ContactSummary.extra:type_name -> google.protobuf.Struct
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_clickfunnels_v1_contact_proto_init() }
@@ -394,13 +622,14 @@ func file_hooknorm_clickfunnels_v1_contact_proto_init() {
 	}
 	file_hooknorm_clickfunnels_v1_common_proto_init()
 	file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[0].OneofWrappers = []any{}
+	file_hooknorm_clickfunnels_v1_contact_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooknorm_clickfunnels_v1_contact_proto_rawDesc), len(file_hooknorm_clickfunnels_v1_contact_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -126,8 +126,88 @@ type Event struct {
 	//	*Event_Unknown
 	//	*Event_ContactCreated
 	//	*Event_ContactUpdated
+	//	*Event_ContactDeleted
+	//	*Event_ContactIdentified
+	//	*Event_ContactsAppliedTagCreated
+	//	*Event_ContactsAppliedTagDeleted
 	//	*Event_OrderCreated
+	//	*Event_OrderUpdated
+	//	*Event_OrderDeleted
+	//	*Event_OrderCompleted
+	//	*Event_OneTimeOrderCompleted
+	//	*Event_OneTimeOrderRefunded
+	//	*Event_SubscriptionActivated
+	//	*Event_SubscriptionCanceled
+	//	*Event_SubscriptionReactivated
+	//	*Event_SubscriptionDowngraded
+	//	*Event_SubscriptionUpgraded
+	//	*Event_SubscriptionChurned
+	//	*Event_SubscriptionModified
+	//	*Event_SubscriptionCompleted
+	//	*Event_SubscriptionFirstPaymentReceived
+	//	*Event_SubscriptionTrialStarted
+	//	*Event_SubscriptionTrialEnded
+	//	*Event_SubscriptionTrialConverted
+	//	*Event_SubscriptionLineItemsChanged
+	//	*Event_OrdersTransactionCreated
+	//	*Event_OrdersTransactionUpdated
 	//	*Event_OrdersInvoicePaid
+	//	*Event_OrdersInvoiceCreated
+	//	*Event_OrdersInvoiceUpdated
+	//	*Event_OrdersInvoiceRefunded
+	//	*Event_OrdersInvoiceAbandoned
+	//	*Event_OrdersInvoiceReissued
+	//	*Event_OrdersInvoicePastDue
+	//	*Event_OrdersInvoiceFulfilled
+	//	*Event_OrdersInvoiceVoided
+	//	*Event_RenewalInvoicePaymentDeclined
+	//	*Event_OneTimeOrderInvoicePaid
+	//	*Event_SubscriptionInvoicePaid
+	//	*Event_FulfillmentCreated
+	//	*Event_FulfillmentUpdated
+	//	*Event_OrdersInvoicesRestockCreated
+	//	*Event_OrdersInvoicesRestockUpdated
+	//	*Event_ProductCreated
+	//	*Event_ProductUpdated
+	//	*Event_ProductsVariantCreated
+	//	*Event_ProductsVariantUpdated
+	//	*Event_FormSubmissionCreated
+	//	*Event_SalesOpportunityCreated
+	//	*Event_SalesOpportunityUpdated
+	//	*Event_SalesOpportunityDeleted
+	//	*Event_SalesOpportunityClosed
+	//	*Event_SalesOpportunityMovedStage
+	//	*Event_CourseCreated
+	//	*Event_CourseUpdated
+	//	*Event_CourseDeleted
+	//	*Event_CoursePublished
+	//	*Event_CoursesEnrollmentCreated
+	//	*Event_CoursesEnrollmentUpdated
+	//	*Event_CoursesEnrollmentDeleted
+	//	*Event_CoursesEnrollmentSuspended
+	//	*Event_CoursesEnrollmentCourseCompleted
+	//	*Event_CoursesSectionCreated
+	//	*Event_CoursesSectionUpdated
+	//	*Event_CoursesSectionDeleted
+	//	*Event_CoursesSectionPublished
+	//	*Event_CoursesLessonCreated
+	//	*Event_CoursesLessonUpdated
+	//	*Event_CoursesLessonDeleted
+	//	*Event_CoursesLessonPublished
+	//	*Event_AppointmentsScheduledEventCreated
+	//	*Event_AppointmentsScheduledEventCanceled
+	//	*Event_AppointmentsScheduledEventRescheduled
+	//	*Event_BlogsPostCreated
+	//	*Event_BlogsPostUpdated
+	//	*Event_BlogsPostDeleted
+	//	*Event_BlogsPostPublished
+	//	*Event_CommunitiesPostCreated
+	//	*Event_CommunitiesPostsCommentCreated
+	//	*Event_PlatformApplicationDisconnected
+	//	*Event_RunsStepDontrunme
+	//	*Event_WorkflowsIntegrationStepExecuted
+	//	*Event_WorkflowsStepsIntegrationStepExecuted
+	//	*Event_WorkflowsStepsDeliverWebhookStepExecuted
 	Event         isEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -302,6 +382,42 @@ func (x *Event) GetContactUpdated() *Contact {
 	return nil
 }
 
+func (x *Event) GetContactDeleted() *Contact {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ContactDeleted); ok {
+			return x.ContactDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetContactIdentified() *Contact {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ContactIdentified); ok {
+			return x.ContactIdentified
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetContactsAppliedTagCreated() *AppliedTag {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ContactsAppliedTagCreated); ok {
+			return x.ContactsAppliedTagCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetContactsAppliedTagDeleted() *AppliedTag {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ContactsAppliedTagDeleted); ok {
+			return x.ContactsAppliedTagDeleted
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetOrderCreated() *Order {
 	if x != nil {
 		if x, ok := x.Event.(*Event_OrderCreated); ok {
@@ -311,10 +427,694 @@ func (x *Event) GetOrderCreated() *Order {
 	return nil
 }
 
+func (x *Event) GetOrderUpdated() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrderUpdated); ok {
+			return x.OrderUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrderDeleted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrderDeleted); ok {
+			return x.OrderDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrderCompleted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrderCompleted); ok {
+			return x.OrderCompleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOneTimeOrderCompleted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OneTimeOrderCompleted); ok {
+			return x.OneTimeOrderCompleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOneTimeOrderRefunded() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OneTimeOrderRefunded); ok {
+			return x.OneTimeOrderRefunded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionActivated() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionActivated); ok {
+			return x.SubscriptionActivated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionCanceled() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionCanceled); ok {
+			return x.SubscriptionCanceled
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionReactivated() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionReactivated); ok {
+			return x.SubscriptionReactivated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionDowngraded() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionDowngraded); ok {
+			return x.SubscriptionDowngraded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionUpgraded() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionUpgraded); ok {
+			return x.SubscriptionUpgraded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionChurned() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionChurned); ok {
+			return x.SubscriptionChurned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionModified() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionModified); ok {
+			return x.SubscriptionModified
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionCompleted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionCompleted); ok {
+			return x.SubscriptionCompleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionFirstPaymentReceived() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionFirstPaymentReceived); ok {
+			return x.SubscriptionFirstPaymentReceived
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionTrialStarted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionTrialStarted); ok {
+			return x.SubscriptionTrialStarted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionTrialEnded() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionTrialEnded); ok {
+			return x.SubscriptionTrialEnded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionTrialConverted() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionTrialConverted); ok {
+			return x.SubscriptionTrialConverted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionLineItemsChanged() *Order {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionLineItemsChanged); ok {
+			return x.SubscriptionLineItemsChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersTransactionCreated() *Transaction {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersTransactionCreated); ok {
+			return x.OrdersTransactionCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersTransactionUpdated() *Transaction {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersTransactionUpdated); ok {
+			return x.OrdersTransactionUpdated
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetOrdersInvoicePaid() *Invoice {
 	if x != nil {
 		if x, ok := x.Event.(*Event_OrdersInvoicePaid); ok {
 			return x.OrdersInvoicePaid
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceCreated() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceCreated); ok {
+			return x.OrdersInvoiceCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceUpdated() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceUpdated); ok {
+			return x.OrdersInvoiceUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceRefunded() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceRefunded); ok {
+			return x.OrdersInvoiceRefunded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceAbandoned() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceAbandoned); ok {
+			return x.OrdersInvoiceAbandoned
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceReissued() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceReissued); ok {
+			return x.OrdersInvoiceReissued
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoicePastDue() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoicePastDue); ok {
+			return x.OrdersInvoicePastDue
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceFulfilled() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceFulfilled); ok {
+			return x.OrdersInvoiceFulfilled
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoiceVoided() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoiceVoided); ok {
+			return x.OrdersInvoiceVoided
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetRenewalInvoicePaymentDeclined() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_RenewalInvoicePaymentDeclined); ok {
+			return x.RenewalInvoicePaymentDeclined
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOneTimeOrderInvoicePaid() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OneTimeOrderInvoicePaid); ok {
+			return x.OneTimeOrderInvoicePaid
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSubscriptionInvoicePaid() *Invoice {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SubscriptionInvoicePaid); ok {
+			return x.SubscriptionInvoicePaid
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFulfillmentCreated() *Fulfillment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_FulfillmentCreated); ok {
+			return x.FulfillmentCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFulfillmentUpdated() *Fulfillment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_FulfillmentUpdated); ok {
+			return x.FulfillmentUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoicesRestockCreated() *Restock {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoicesRestockCreated); ok {
+			return x.OrdersInvoicesRestockCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetOrdersInvoicesRestockUpdated() *Restock {
+	if x != nil {
+		if x, ok := x.Event.(*Event_OrdersInvoicesRestockUpdated); ok {
+			return x.OrdersInvoicesRestockUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetProductCreated() *Product {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ProductCreated); ok {
+			return x.ProductCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetProductUpdated() *Product {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ProductUpdated); ok {
+			return x.ProductUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetProductsVariantCreated() *Variant {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ProductsVariantCreated); ok {
+			return x.ProductsVariantCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetProductsVariantUpdated() *Variant {
+	if x != nil {
+		if x, ok := x.Event.(*Event_ProductsVariantUpdated); ok {
+			return x.ProductsVariantUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetFormSubmissionCreated() *FormSubmission {
+	if x != nil {
+		if x, ok := x.Event.(*Event_FormSubmissionCreated); ok {
+			return x.FormSubmissionCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSalesOpportunityCreated() *Opportunity {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SalesOpportunityCreated); ok {
+			return x.SalesOpportunityCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSalesOpportunityUpdated() *Opportunity {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SalesOpportunityUpdated); ok {
+			return x.SalesOpportunityUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSalesOpportunityDeleted() *Opportunity {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SalesOpportunityDeleted); ok {
+			return x.SalesOpportunityDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSalesOpportunityClosed() *Opportunity {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SalesOpportunityClosed); ok {
+			return x.SalesOpportunityClosed
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetSalesOpportunityMovedStage() *Opportunity {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SalesOpportunityMovedStage); ok {
+			return x.SalesOpportunityMovedStage
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCourseCreated() *Course {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CourseCreated); ok {
+			return x.CourseCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCourseUpdated() *Course {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CourseUpdated); ok {
+			return x.CourseUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCourseDeleted() *Course {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CourseDeleted); ok {
+			return x.CourseDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursePublished() *Course {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursePublished); ok {
+			return x.CoursePublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesEnrollmentCreated() *CourseEnrollment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesEnrollmentCreated); ok {
+			return x.CoursesEnrollmentCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesEnrollmentUpdated() *CourseEnrollment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesEnrollmentUpdated); ok {
+			return x.CoursesEnrollmentUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesEnrollmentDeleted() *CourseEnrollment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesEnrollmentDeleted); ok {
+			return x.CoursesEnrollmentDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesEnrollmentSuspended() *CourseEnrollment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesEnrollmentSuspended); ok {
+			return x.CoursesEnrollmentSuspended
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesEnrollmentCourseCompleted() *CourseEnrollment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesEnrollmentCourseCompleted); ok {
+			return x.CoursesEnrollmentCourseCompleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesSectionCreated() *CourseSection {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesSectionCreated); ok {
+			return x.CoursesSectionCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesSectionUpdated() *CourseSection {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesSectionUpdated); ok {
+			return x.CoursesSectionUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesSectionDeleted() *CourseSection {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesSectionDeleted); ok {
+			return x.CoursesSectionDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesSectionPublished() *CourseSection {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesSectionPublished); ok {
+			return x.CoursesSectionPublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesLessonCreated() *CourseLesson {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesLessonCreated); ok {
+			return x.CoursesLessonCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesLessonUpdated() *CourseLesson {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesLessonUpdated); ok {
+			return x.CoursesLessonUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesLessonDeleted() *CourseLesson {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesLessonDeleted); ok {
+			return x.CoursesLessonDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCoursesLessonPublished() *CourseLesson {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CoursesLessonPublished); ok {
+			return x.CoursesLessonPublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAppointmentsScheduledEventCreated() *ScheduledEvent {
+	if x != nil {
+		if x, ok := x.Event.(*Event_AppointmentsScheduledEventCreated); ok {
+			return x.AppointmentsScheduledEventCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAppointmentsScheduledEventCanceled() *ScheduledEvent {
+	if x != nil {
+		if x, ok := x.Event.(*Event_AppointmentsScheduledEventCanceled); ok {
+			return x.AppointmentsScheduledEventCanceled
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetAppointmentsScheduledEventRescheduled() *ScheduledEvent {
+	if x != nil {
+		if x, ok := x.Event.(*Event_AppointmentsScheduledEventRescheduled); ok {
+			return x.AppointmentsScheduledEventRescheduled
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBlogsPostCreated() *BlogPost {
+	if x != nil {
+		if x, ok := x.Event.(*Event_BlogsPostCreated); ok {
+			return x.BlogsPostCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBlogsPostUpdated() *BlogPost {
+	if x != nil {
+		if x, ok := x.Event.(*Event_BlogsPostUpdated); ok {
+			return x.BlogsPostUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBlogsPostDeleted() *BlogPost {
+	if x != nil {
+		if x, ok := x.Event.(*Event_BlogsPostDeleted); ok {
+			return x.BlogsPostDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetBlogsPostPublished() *BlogPost {
+	if x != nil {
+		if x, ok := x.Event.(*Event_BlogsPostPublished); ok {
+			return x.BlogsPostPublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCommunitiesPostCreated() *CommunityPost {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CommunitiesPostCreated); ok {
+			return x.CommunitiesPostCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCommunitiesPostsCommentCreated() *CommunityComment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CommunitiesPostsCommentCreated); ok {
+			return x.CommunitiesPostsCommentCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPlatformApplicationDisconnected() *PlatformApplicationEvent {
+	if x != nil {
+		if x, ok := x.Event.(*Event_PlatformApplicationDisconnected); ok {
+			return x.PlatformApplicationDisconnected
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetRunsStepDontrunme() *WorkflowStep {
+	if x != nil {
+		if x, ok := x.Event.(*Event_RunsStepDontrunme); ok {
+			return x.RunsStepDontrunme
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetWorkflowsIntegrationStepExecuted() *WorkflowStep {
+	if x != nil {
+		if x, ok := x.Event.(*Event_WorkflowsIntegrationStepExecuted); ok {
+			return x.WorkflowsIntegrationStepExecuted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetWorkflowsStepsIntegrationStepExecuted() *WorkflowStep {
+	if x != nil {
+		if x, ok := x.Event.(*Event_WorkflowsStepsIntegrationStepExecuted); ok {
+			return x.WorkflowsStepsIntegrationStepExecuted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetWorkflowsStepsDeliverWebhookStepExecuted() *WorkflowStep {
+	if x != nil {
+		if x, ok := x.Event.(*Event_WorkflowsStepsDeliverWebhookStepExecuted); ok {
+			return x.WorkflowsStepsDeliverWebhookStepExecuted
 		}
 	}
 	return nil
@@ -339,15 +1139,454 @@ type Event_ContactUpdated struct {
 	ContactUpdated *Contact `protobuf:"bytes,101,opt,name=contact_updated,json=contactUpdated,proto3,oneof"`
 }
 
+type Event_ContactDeleted struct {
+	// contact_deleted is sent when a contact is deleted.
+	ContactDeleted *Contact `protobuf:"bytes,102,opt,name=contact_deleted,json=contactDeleted,proto3,oneof"`
+}
+
+type Event_ContactIdentified struct {
+	// contact_identified is sent when a contact is identified by email address and/or phone number.
+	ContactIdentified *Contact `protobuf:"bytes,103,opt,name=contact_identified,json=contactIdentified,proto3,oneof"`
+}
+
+type Event_ContactsAppliedTagCreated struct {
+	// contacts_applied_tag_created is sent when a Contacts::AppliedTag is created, that is when a
+	// tag is applied to a contact. Older documentation spelled it contact/applied_tag.created.
+	ContactsAppliedTagCreated *AppliedTag `protobuf:"bytes,110,opt,name=contacts_applied_tag_created,json=contactsAppliedTagCreated,proto3,oneof"`
+}
+
+type Event_ContactsAppliedTagDeleted struct {
+	// contacts_applied_tag_deleted is sent when a Contacts::AppliedTag is deleted, that is when a
+	// tag is removed from a contact. Older documentation spelled it contact/applied_tag.deleted.
+	ContactsAppliedTagDeleted *AppliedTag `protobuf:"bytes,111,opt,name=contacts_applied_tag_deleted,json=contactsAppliedTagDeleted,proto3,oneof"`
+}
+
 type Event_OrderCreated struct {
 	// order_created is sent when an order is created.
 	OrderCreated *Order `protobuf:"bytes,120,opt,name=order_created,json=orderCreated,proto3,oneof"`
 }
 
+type Event_OrderUpdated struct {
+	// order_updated is sent when an order has been updated.
+	OrderUpdated *Order `protobuf:"bytes,121,opt,name=order_updated,json=orderUpdated,proto3,oneof"`
+}
+
+type Event_OrderDeleted struct {
+	// order_deleted is sent when an order has been deleted.
+	OrderDeleted *Order `protobuf:"bytes,122,opt,name=order_deleted,json=orderDeleted,proto3,oneof"`
+}
+
+type Event_OrderCompleted struct {
+	// order_completed is sent when a one-time order was paid or a subscription order's service
+	// period has run out.
+	OrderCompleted *Order `protobuf:"bytes,123,opt,name=order_completed,json=orderCompleted,proto3,oneof"`
+}
+
+type Event_OneTimeOrderCompleted struct {
+	// one_time_order_completed is sent when a one-time order has been completed, i.e. it was paid.
+	OneTimeOrderCompleted *Order `protobuf:"bytes,124,opt,name=one_time_order_completed,json=oneTimeOrderCompleted,proto3,oneof"`
+}
+
+type Event_OneTimeOrderRefunded struct {
+	// one_time_order_refunded is sent when a refund has been issued for a one-time order.
+	OneTimeOrderRefunded *Order `protobuf:"bytes,125,opt,name=one_time_order_refunded,json=oneTimeOrderRefunded,proto3,oneof"`
+}
+
+type Event_SubscriptionActivated struct {
+	// subscription_activated is sent when a subscription order has been activated. For Payments AI
+	// it is only sent on the initial activation; for Stripe and external orders it is sent each
+	// time the service status changes to "active" (subscription.first_payment_received is sent only
+	// once).
+	SubscriptionActivated *Order `protobuf:"bytes,126,opt,name=subscription_activated,json=subscriptionActivated,proto3,oneof"`
+}
+
+type Event_SubscriptionCanceled struct {
+	// subscription_canceled is sent when a subscription order has been canceled.
+	SubscriptionCanceled *Order `protobuf:"bytes,127,opt,name=subscription_canceled,json=subscriptionCanceled,proto3,oneof"`
+}
+
+type Event_SubscriptionReactivated struct {
+	// subscription_reactivated is sent when a subscription order that was canceled or churned was
+	// reactivated, i.e. its service_status changed back to "active".
+	SubscriptionReactivated *Order `protobuf:"bytes,128,opt,name=subscription_reactivated,json=subscriptionReactivated,proto3,oneof"`
+}
+
+type Event_SubscriptionDowngraded struct {
+	// subscription_downgraded is sent when a subscription order is changed to a product of smaller
+	// monetary value; previous_line_item then holds the former line item.
+	SubscriptionDowngraded *Order `protobuf:"bytes,129,opt,name=subscription_downgraded,json=subscriptionDowngraded,proto3,oneof"`
+}
+
+type Event_SubscriptionUpgraded struct {
+	// subscription_upgraded is sent when a subscription order is changed to a product of higher
+	// monetary value; previous_line_item then holds the former line item.
+	SubscriptionUpgraded *Order `protobuf:"bytes,130,opt,name=subscription_upgraded,json=subscriptionUpgraded,proto3,oneof"`
+}
+
+type Event_SubscriptionChurned struct {
+	// subscription_churned is sent when a subscription order has been churned.
+	SubscriptionChurned *Order `protobuf:"bytes,131,opt,name=subscription_churned,json=subscriptionChurned,proto3,oneof"`
+}
+
+type Event_SubscriptionModified struct {
+	// subscription_modified is sent when a subscription order has been modified; only Payments AI
+	// sends it.
+	SubscriptionModified *Order `protobuf:"bytes,132,opt,name=subscription_modified,json=subscriptionModified,proto3,oneof"`
+}
+
+type Event_SubscriptionCompleted struct {
+	// subscription_completed is sent when a subscription order has been completed, i.e. its
+	// subscription period has run out without a cancellation, as commonly happens for payment
+	// plans.
+	SubscriptionCompleted *Order `protobuf:"bytes,133,opt,name=subscription_completed,json=subscriptionCompleted,proto3,oneof"`
+}
+
+type Event_SubscriptionFirstPaymentReceived struct {
+	// subscription_first_payment_received is sent when a subscription order received the first
+	// non-setup, non-trial payment for its subscription line item.
+	SubscriptionFirstPaymentReceived *Order `protobuf:"bytes,134,opt,name=subscription_first_payment_received,json=subscriptionFirstPaymentReceived,proto3,oneof"`
+}
+
+type Event_SubscriptionTrialStarted struct {
+	// subscription_trial_started is sent when a subscription order's in_trial status changes to
+	// true.
+	SubscriptionTrialStarted *Order `protobuf:"bytes,135,opt,name=subscription_trial_started,json=subscriptionTrialStarted,proto3,oneof"`
+}
+
+type Event_SubscriptionTrialEnded struct {
+	// subscription_trial_ended is sent when a subscription order's in_trial status changes to
+	// false.
+	SubscriptionTrialEnded *Order `protobuf:"bytes,136,opt,name=subscription_trial_ended,json=subscriptionTrialEnded,proto3,oneof"`
+}
+
+type Event_SubscriptionTrialConverted struct {
+	// subscription_trial_converted is sent, per the documentation, when a subscription order's
+	// in_trial status changes to true and the subscription is in an active state.
+	SubscriptionTrialConverted *Order `protobuf:"bytes,137,opt,name=subscription_trial_converted,json=subscriptionTrialConverted,proto3,oneof"`
+}
+
+type Event_SubscriptionLineItemsChanged struct {
+	// subscription_line_items_changed is sent when any of the line items of a subscription order
+	// change in any way.
+	SubscriptionLineItemsChanged *Order `protobuf:"bytes,138,opt,name=subscription_line_items_changed,json=subscriptionLineItemsChanged,proto3,oneof"`
+}
+
+type Event_OrdersTransactionCreated struct {
+	// orders_transaction_created is sent when an Orders::Transaction has been created; only Stripe
+	// and Payments AI orders send it.
+	OrdersTransactionCreated *Transaction `protobuf:"bytes,150,opt,name=orders_transaction_created,json=ordersTransactionCreated,proto3,oneof"`
+}
+
+type Event_OrdersTransactionUpdated struct {
+	// orders_transaction_updated is sent when an Orders::Transaction has been updated; only Stripe
+	// and Payments AI orders send it.
+	OrdersTransactionUpdated *Transaction `protobuf:"bytes,151,opt,name=orders_transaction_updated,json=ordersTransactionUpdated,proto3,oneof"`
+}
+
 type Event_OrdersInvoicePaid struct {
-	// orders_invoice_paid is sent each time an invoice of a one-time or subscription order
-	// becomes paid.
+	// orders_invoice_paid is sent each time an invoice of a one-time or subscription order becomes
+	// paid.
 	OrdersInvoicePaid *Invoice `protobuf:"bytes,160,opt,name=orders_invoice_paid,json=ordersInvoicePaid,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceCreated struct {
+	// orders_invoice_created is sent when an Orders::Invoice has been created.
+	OrdersInvoiceCreated *Invoice `protobuf:"bytes,161,opt,name=orders_invoice_created,json=ordersInvoiceCreated,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceUpdated struct {
+	// orders_invoice_updated is sent when an Orders::Invoice has been updated.
+	OrdersInvoiceUpdated *Invoice `protobuf:"bytes,162,opt,name=orders_invoice_updated,json=ordersInvoiceUpdated,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceRefunded struct {
+	// orders_invoice_refunded is sent when an Orders::Invoice has been refunded.
+	OrdersInvoiceRefunded *Invoice `protobuf:"bytes,163,opt,name=orders_invoice_refunded,json=ordersInvoiceRefunded,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceAbandoned struct {
+	// orders_invoice_abandoned is sent when an Orders::Invoice got abandoned; only Payments AI
+	// sends it.
+	OrdersInvoiceAbandoned *Invoice `protobuf:"bytes,164,opt,name=orders_invoice_abandoned,json=ordersInvoiceAbandoned,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceReissued struct {
+	// orders_invoice_reissued is sent when an Orders::Invoice got reissued; only Payments AI sends
+	// it.
+	OrdersInvoiceReissued *Invoice `protobuf:"bytes,165,opt,name=orders_invoice_reissued,json=ordersInvoiceReissued,proto3,oneof"`
+}
+
+type Event_OrdersInvoicePastDue struct {
+	// orders_invoice_past_due is sent when an invoice enters the past due state.
+	OrdersInvoicePastDue *Invoice `protobuf:"bytes,166,opt,name=orders_invoice_past_due,json=ordersInvoicePastDue,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceFulfilled struct {
+	// orders_invoice_fulfilled is sent when all line items of an invoice were fulfilled.
+	OrdersInvoiceFulfilled *Invoice `protobuf:"bytes,167,opt,name=orders_invoice_fulfilled,json=ordersInvoiceFulfilled,proto3,oneof"`
+}
+
+type Event_OrdersInvoiceVoided struct {
+	// orders_invoice_voided is sent when an invoice's status is set to "voided"; only Stripe and
+	// external orders send it.
+	OrdersInvoiceVoided *Invoice `protobuf:"bytes,168,opt,name=orders_invoice_voided,json=ordersInvoiceVoided,proto3,oneof"`
+}
+
+type Event_RenewalInvoicePaymentDeclined struct {
+	// renewal_invoice_payment_declined is sent when the payment of a renewal Orders::Invoice has
+	// been declined; Payments AI and Stripe send it.
+	RenewalInvoicePaymentDeclined *Invoice `protobuf:"bytes,169,opt,name=renewal_invoice_payment_declined,json=renewalInvoicePaymentDeclined,proto3,oneof"`
+}
+
+type Event_OneTimeOrderInvoicePaid struct {
+	// one_time_order_invoice_paid is sent when an invoice of an order of order_type
+	// "one-time-order" has been paid.
+	OneTimeOrderInvoicePaid *Invoice `protobuf:"bytes,170,opt,name=one_time_order_invoice_paid,json=oneTimeOrderInvoicePaid,proto3,oneof"`
+}
+
+type Event_SubscriptionInvoicePaid struct {
+	// subscription_invoice_paid is sent when an invoice of an order of order_type
+	// "subscription-order" has been paid (the documentation writes order_type "subscription").
+	// Older documentation spelled it subscription/invoice.paid.
+	SubscriptionInvoicePaid *Invoice `protobuf:"bytes,171,opt,name=subscription_invoice_paid,json=subscriptionInvoicePaid,proto3,oneof"`
+}
+
+type Event_FulfillmentCreated struct {
+	// fulfillment_created is sent when a Fulfillment is created.
+	FulfillmentCreated *Fulfillment `protobuf:"bytes,180,opt,name=fulfillment_created,json=fulfillmentCreated,proto3,oneof"`
+}
+
+type Event_FulfillmentUpdated struct {
+	// fulfillment_updated is sent when a Fulfillment is updated.
+	FulfillmentUpdated *Fulfillment `protobuf:"bytes,181,opt,name=fulfillment_updated,json=fulfillmentUpdated,proto3,oneof"`
+}
+
+type Event_OrdersInvoicesRestockCreated struct {
+	// orders_invoices_restock_created is sent when an Orders::Invoices::Restock has been created,
+	// that is when a fulfillment is restocked.
+	OrdersInvoicesRestockCreated *Restock `protobuf:"bytes,190,opt,name=orders_invoices_restock_created,json=ordersInvoicesRestockCreated,proto3,oneof"`
+}
+
+type Event_OrdersInvoicesRestockUpdated struct {
+	// orders_invoices_restock_updated is sent when an Orders::Invoices::Restock has been updated.
+	OrdersInvoicesRestockUpdated *Restock `protobuf:"bytes,191,opt,name=orders_invoices_restock_updated,json=ordersInvoicesRestockUpdated,proto3,oneof"`
+}
+
+type Event_ProductCreated struct {
+	// product_created is sent when a Product has been created.
+	ProductCreated *Product `protobuf:"bytes,200,opt,name=product_created,json=productCreated,proto3,oneof"`
+}
+
+type Event_ProductUpdated struct {
+	// product_updated is sent when a Product has been updated.
+	ProductUpdated *Product `protobuf:"bytes,201,opt,name=product_updated,json=productUpdated,proto3,oneof"`
+}
+
+type Event_ProductsVariantCreated struct {
+	// products_variant_created is sent when a Products::Variant has been created.
+	ProductsVariantCreated *Variant `protobuf:"bytes,210,opt,name=products_variant_created,json=productsVariantCreated,proto3,oneof"`
+}
+
+type Event_ProductsVariantUpdated struct {
+	// products_variant_updated is sent when a Products::Variant has been updated.
+	ProductsVariantUpdated *Variant `protobuf:"bytes,211,opt,name=products_variant_updated,json=productsVariantUpdated,proto3,oneof"`
+}
+
+type Event_FormSubmissionCreated struct {
+	// form_submission_created is sent when a FormSubmission is created. Older V1 documentation
+	// spelled it form/submission.created.
+	FormSubmissionCreated *FormSubmission `protobuf:"bytes,220,opt,name=form_submission_created,json=formSubmissionCreated,proto3,oneof"`
+}
+
+type Event_SalesOpportunityCreated struct {
+	// sales_opportunity_created is sent when a Sales::Opportunity is created.
+	SalesOpportunityCreated *Opportunity `protobuf:"bytes,230,opt,name=sales_opportunity_created,json=salesOpportunityCreated,proto3,oneof"`
+}
+
+type Event_SalesOpportunityUpdated struct {
+	// sales_opportunity_updated is sent when a Sales::Opportunity is updated.
+	SalesOpportunityUpdated *Opportunity `protobuf:"bytes,231,opt,name=sales_opportunity_updated,json=salesOpportunityUpdated,proto3,oneof"`
+}
+
+type Event_SalesOpportunityDeleted struct {
+	// sales_opportunity_deleted is sent when a Sales::Opportunity is deleted.
+	SalesOpportunityDeleted *Opportunity `protobuf:"bytes,232,opt,name=sales_opportunity_deleted,json=salesOpportunityDeleted,proto3,oneof"`
+}
+
+type Event_SalesOpportunityClosed struct {
+	// sales_opportunity_closed is sent when a Sales::Opportunity is closed. It is sent only once
+	// per opportunity, even if it is reopened and closed again.
+	SalesOpportunityClosed *Opportunity `protobuf:"bytes,233,opt,name=sales_opportunity_closed,json=salesOpportunityClosed,proto3,oneof"`
+}
+
+type Event_SalesOpportunityMovedStage struct {
+	// sales_opportunity_moved_stage is sent when a Sales::Opportunity has moved to another pipeline
+	// stage.
+	SalesOpportunityMovedStage *Opportunity `protobuf:"bytes,234,opt,name=sales_opportunity_moved_stage,json=salesOpportunityMovedStage,proto3,oneof"`
+}
+
+type Event_CourseCreated struct {
+	// course_created is sent when a Course is created.
+	CourseCreated *Course `protobuf:"bytes,240,opt,name=course_created,json=courseCreated,proto3,oneof"`
+}
+
+type Event_CourseUpdated struct {
+	// course_updated is sent when a Course is updated.
+	CourseUpdated *Course `protobuf:"bytes,241,opt,name=course_updated,json=courseUpdated,proto3,oneof"`
+}
+
+type Event_CourseDeleted struct {
+	// course_deleted is sent when a Course is deleted.
+	CourseDeleted *Course `protobuf:"bytes,242,opt,name=course_deleted,json=courseDeleted,proto3,oneof"`
+}
+
+type Event_CoursePublished struct {
+	// course_published is sent when a Course has been published.
+	CoursePublished *Course `protobuf:"bytes,243,opt,name=course_published,json=coursePublished,proto3,oneof"`
+}
+
+type Event_CoursesEnrollmentCreated struct {
+	// courses_enrollment_created is sent when a Courses::Enrollment is created.
+	CoursesEnrollmentCreated *CourseEnrollment `protobuf:"bytes,250,opt,name=courses_enrollment_created,json=coursesEnrollmentCreated,proto3,oneof"`
+}
+
+type Event_CoursesEnrollmentUpdated struct {
+	// courses_enrollment_updated is sent when a Courses::Enrollment is updated.
+	CoursesEnrollmentUpdated *CourseEnrollment `protobuf:"bytes,251,opt,name=courses_enrollment_updated,json=coursesEnrollmentUpdated,proto3,oneof"`
+}
+
+type Event_CoursesEnrollmentDeleted struct {
+	// courses_enrollment_deleted is sent when a Courses::Enrollment is deleted.
+	CoursesEnrollmentDeleted *CourseEnrollment `protobuf:"bytes,252,opt,name=courses_enrollment_deleted,json=coursesEnrollmentDeleted,proto3,oneof"`
+}
+
+type Event_CoursesEnrollmentSuspended struct {
+	// courses_enrollment_suspended is sent when a Courses::Enrollment has been suspended.
+	CoursesEnrollmentSuspended *CourseEnrollment `protobuf:"bytes,253,opt,name=courses_enrollment_suspended,json=coursesEnrollmentSuspended,proto3,oneof"`
+}
+
+type Event_CoursesEnrollmentCourseCompleted struct {
+	// courses_enrollment_course_completed is sent when the contact of a Courses::Enrollment
+	// completes the course.
+	CoursesEnrollmentCourseCompleted *CourseEnrollment `protobuf:"bytes,254,opt,name=courses_enrollment_course_completed,json=coursesEnrollmentCourseCompleted,proto3,oneof"`
+}
+
+type Event_CoursesSectionCreated struct {
+	// courses_section_created is sent when a Courses::Section is created.
+	CoursesSectionCreated *CourseSection `protobuf:"bytes,260,opt,name=courses_section_created,json=coursesSectionCreated,proto3,oneof"`
+}
+
+type Event_CoursesSectionUpdated struct {
+	// courses_section_updated is sent when a Courses::Section is updated.
+	CoursesSectionUpdated *CourseSection `protobuf:"bytes,261,opt,name=courses_section_updated,json=coursesSectionUpdated,proto3,oneof"`
+}
+
+type Event_CoursesSectionDeleted struct {
+	// courses_section_deleted is sent when a Courses::Section is deleted.
+	CoursesSectionDeleted *CourseSection `protobuf:"bytes,262,opt,name=courses_section_deleted,json=coursesSectionDeleted,proto3,oneof"`
+}
+
+type Event_CoursesSectionPublished struct {
+	// courses_section_published is sent when a Courses::Section has been published (the
+	// documentation says Courses::Lesson, apparently a slip).
+	CoursesSectionPublished *CourseSection `protobuf:"bytes,263,opt,name=courses_section_published,json=coursesSectionPublished,proto3,oneof"`
+}
+
+type Event_CoursesLessonCreated struct {
+	// courses_lesson_created is sent when a Courses::Lesson is created.
+	CoursesLessonCreated *CourseLesson `protobuf:"bytes,270,opt,name=courses_lesson_created,json=coursesLessonCreated,proto3,oneof"`
+}
+
+type Event_CoursesLessonUpdated struct {
+	// courses_lesson_updated is sent when a Courses::Lesson is updated.
+	CoursesLessonUpdated *CourseLesson `protobuf:"bytes,271,opt,name=courses_lesson_updated,json=coursesLessonUpdated,proto3,oneof"`
+}
+
+type Event_CoursesLessonDeleted struct {
+	// courses_lesson_deleted is sent when a Courses::Lesson is deleted.
+	CoursesLessonDeleted *CourseLesson `protobuf:"bytes,272,opt,name=courses_lesson_deleted,json=coursesLessonDeleted,proto3,oneof"`
+}
+
+type Event_CoursesLessonPublished struct {
+	// courses_lesson_published is sent when a Courses::Lesson has been published.
+	CoursesLessonPublished *CourseLesson `protobuf:"bytes,273,opt,name=courses_lesson_published,json=coursesLessonPublished,proto3,oneof"`
+}
+
+type Event_AppointmentsScheduledEventCreated struct {
+	// appointments_scheduled_event_created is sent when an Appointments::ScheduledEvent is created.
+	AppointmentsScheduledEventCreated *ScheduledEvent `protobuf:"bytes,280,opt,name=appointments_scheduled_event_created,json=appointmentsScheduledEventCreated,proto3,oneof"`
+}
+
+type Event_AppointmentsScheduledEventCanceled struct {
+	// appointments_scheduled_event_canceled is sent when an Appointments::ScheduledEvent is
+	// canceled.
+	AppointmentsScheduledEventCanceled *ScheduledEvent `protobuf:"bytes,281,opt,name=appointments_scheduled_event_canceled,json=appointmentsScheduledEventCanceled,proto3,oneof"`
+}
+
+type Event_AppointmentsScheduledEventRescheduled struct {
+	// appointments_scheduled_event_rescheduled is sent when an Appointments::ScheduledEvent is
+	// rescheduled.
+	AppointmentsScheduledEventRescheduled *ScheduledEvent `protobuf:"bytes,282,opt,name=appointments_scheduled_event_rescheduled,json=appointmentsScheduledEventRescheduled,proto3,oneof"`
+}
+
+type Event_BlogsPostCreated struct {
+	// blogs_post_created is sent when a Blogs::Post is created.
+	BlogsPostCreated *BlogPost `protobuf:"bytes,290,opt,name=blogs_post_created,json=blogsPostCreated,proto3,oneof"`
+}
+
+type Event_BlogsPostUpdated struct {
+	// blogs_post_updated is sent when a Blogs::Post is updated.
+	BlogsPostUpdated *BlogPost `protobuf:"bytes,291,opt,name=blogs_post_updated,json=blogsPostUpdated,proto3,oneof"`
+}
+
+type Event_BlogsPostDeleted struct {
+	// blogs_post_deleted is sent when a Blogs::Post is deleted.
+	BlogsPostDeleted *BlogPost `protobuf:"bytes,292,opt,name=blogs_post_deleted,json=blogsPostDeleted,proto3,oneof"`
+}
+
+type Event_BlogsPostPublished struct {
+	// blogs_post_published is sent when a Blogs::Post is published, for example created in the
+	// published state or moved out of draft.
+	BlogsPostPublished *BlogPost `protobuf:"bytes,293,opt,name=blogs_post_published,json=blogsPostPublished,proto3,oneof"`
+}
+
+type Event_CommunitiesPostCreated struct {
+	// communities_post_created is sent when a post is created in a community topic.
+	CommunitiesPostCreated *CommunityPost `protobuf:"bytes,300,opt,name=communities_post_created,json=communitiesPostCreated,proto3,oneof"`
+}
+
+type Event_CommunitiesPostsCommentCreated struct {
+	// communities_posts_comment_created is sent when a comment on a community post is created.
+	CommunitiesPostsCommentCreated *CommunityComment `protobuf:"bytes,301,opt,name=communities_posts_comment_created,json=communitiesPostsCommentCreated,proto3,oneof"`
+}
+
+type Event_PlatformApplicationDisconnected struct {
+	// platform_application_disconnected is sent to an OAuth platform application provider when its
+	// application was disconnected from one of its users' teams.
+	PlatformApplicationDisconnected *PlatformApplicationEvent `protobuf:"bytes,310,opt,name=platform_application_disconnected,json=platformApplicationDisconnected,proto3,oneof"`
+}
+
+type Event_RunsStepDontrunme struct {
+	// runs_step_dontrunme is issued (V1 only) when the dontrunme step has been run on a workflow.
+	RunsStepDontrunme *WorkflowStep `protobuf:"bytes,320,opt,name=runs_step_dontrunme,json=runsStepDontrunme,proto3,oneof"`
+}
+
+type Event_WorkflowsIntegrationStepExecuted struct {
+	// workflows_integration_step_executed is sent (V1 only) when a Workflows::Integration::Step has
+	// been executed.
+	WorkflowsIntegrationStepExecuted *WorkflowStep `protobuf:"bytes,321,opt,name=workflows_integration_step_executed,json=workflowsIntegrationStepExecuted,proto3,oneof"`
+}
+
+type Event_WorkflowsStepsIntegrationStepExecuted struct {
+	// workflows_steps_integration_step_executed is sent (V1 only) when a
+	// Workflows::Steps::IntegrationStep has been executed.
+	WorkflowsStepsIntegrationStepExecuted *WorkflowStep `protobuf:"bytes,322,opt,name=workflows_steps_integration_step_executed,json=workflowsStepsIntegrationStepExecuted,proto3,oneof"`
+}
+
+type Event_WorkflowsStepsDeliverWebhookStepExecuted struct {
+	// workflows_steps_deliver_webhook_step_executed is sent (V1 only) when a
+	// Workflows::Steps::DeliverWebhookStep has been executed.
+	WorkflowsStepsDeliverWebhookStepExecuted *WorkflowStep `protobuf:"bytes,323,opt,name=workflows_steps_deliver_webhook_step_executed,json=workflowsStepsDeliverWebhookStepExecuted,proto3,oneof"`
 }
 
 func (*Event_Unknown) isEvent_Event() {}
@@ -356,9 +1595,169 @@ func (*Event_ContactCreated) isEvent_Event() {}
 
 func (*Event_ContactUpdated) isEvent_Event() {}
 
+func (*Event_ContactDeleted) isEvent_Event() {}
+
+func (*Event_ContactIdentified) isEvent_Event() {}
+
+func (*Event_ContactsAppliedTagCreated) isEvent_Event() {}
+
+func (*Event_ContactsAppliedTagDeleted) isEvent_Event() {}
+
 func (*Event_OrderCreated) isEvent_Event() {}
 
+func (*Event_OrderUpdated) isEvent_Event() {}
+
+func (*Event_OrderDeleted) isEvent_Event() {}
+
+func (*Event_OrderCompleted) isEvent_Event() {}
+
+func (*Event_OneTimeOrderCompleted) isEvent_Event() {}
+
+func (*Event_OneTimeOrderRefunded) isEvent_Event() {}
+
+func (*Event_SubscriptionActivated) isEvent_Event() {}
+
+func (*Event_SubscriptionCanceled) isEvent_Event() {}
+
+func (*Event_SubscriptionReactivated) isEvent_Event() {}
+
+func (*Event_SubscriptionDowngraded) isEvent_Event() {}
+
+func (*Event_SubscriptionUpgraded) isEvent_Event() {}
+
+func (*Event_SubscriptionChurned) isEvent_Event() {}
+
+func (*Event_SubscriptionModified) isEvent_Event() {}
+
+func (*Event_SubscriptionCompleted) isEvent_Event() {}
+
+func (*Event_SubscriptionFirstPaymentReceived) isEvent_Event() {}
+
+func (*Event_SubscriptionTrialStarted) isEvent_Event() {}
+
+func (*Event_SubscriptionTrialEnded) isEvent_Event() {}
+
+func (*Event_SubscriptionTrialConverted) isEvent_Event() {}
+
+func (*Event_SubscriptionLineItemsChanged) isEvent_Event() {}
+
+func (*Event_OrdersTransactionCreated) isEvent_Event() {}
+
+func (*Event_OrdersTransactionUpdated) isEvent_Event() {}
+
 func (*Event_OrdersInvoicePaid) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceCreated) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceUpdated) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceRefunded) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceAbandoned) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceReissued) isEvent_Event() {}
+
+func (*Event_OrdersInvoicePastDue) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceFulfilled) isEvent_Event() {}
+
+func (*Event_OrdersInvoiceVoided) isEvent_Event() {}
+
+func (*Event_RenewalInvoicePaymentDeclined) isEvent_Event() {}
+
+func (*Event_OneTimeOrderInvoicePaid) isEvent_Event() {}
+
+func (*Event_SubscriptionInvoicePaid) isEvent_Event() {}
+
+func (*Event_FulfillmentCreated) isEvent_Event() {}
+
+func (*Event_FulfillmentUpdated) isEvent_Event() {}
+
+func (*Event_OrdersInvoicesRestockCreated) isEvent_Event() {}
+
+func (*Event_OrdersInvoicesRestockUpdated) isEvent_Event() {}
+
+func (*Event_ProductCreated) isEvent_Event() {}
+
+func (*Event_ProductUpdated) isEvent_Event() {}
+
+func (*Event_ProductsVariantCreated) isEvent_Event() {}
+
+func (*Event_ProductsVariantUpdated) isEvent_Event() {}
+
+func (*Event_FormSubmissionCreated) isEvent_Event() {}
+
+func (*Event_SalesOpportunityCreated) isEvent_Event() {}
+
+func (*Event_SalesOpportunityUpdated) isEvent_Event() {}
+
+func (*Event_SalesOpportunityDeleted) isEvent_Event() {}
+
+func (*Event_SalesOpportunityClosed) isEvent_Event() {}
+
+func (*Event_SalesOpportunityMovedStage) isEvent_Event() {}
+
+func (*Event_CourseCreated) isEvent_Event() {}
+
+func (*Event_CourseUpdated) isEvent_Event() {}
+
+func (*Event_CourseDeleted) isEvent_Event() {}
+
+func (*Event_CoursePublished) isEvent_Event() {}
+
+func (*Event_CoursesEnrollmentCreated) isEvent_Event() {}
+
+func (*Event_CoursesEnrollmentUpdated) isEvent_Event() {}
+
+func (*Event_CoursesEnrollmentDeleted) isEvent_Event() {}
+
+func (*Event_CoursesEnrollmentSuspended) isEvent_Event() {}
+
+func (*Event_CoursesEnrollmentCourseCompleted) isEvent_Event() {}
+
+func (*Event_CoursesSectionCreated) isEvent_Event() {}
+
+func (*Event_CoursesSectionUpdated) isEvent_Event() {}
+
+func (*Event_CoursesSectionDeleted) isEvent_Event() {}
+
+func (*Event_CoursesSectionPublished) isEvent_Event() {}
+
+func (*Event_CoursesLessonCreated) isEvent_Event() {}
+
+func (*Event_CoursesLessonUpdated) isEvent_Event() {}
+
+func (*Event_CoursesLessonDeleted) isEvent_Event() {}
+
+func (*Event_CoursesLessonPublished) isEvent_Event() {}
+
+func (*Event_AppointmentsScheduledEventCreated) isEvent_Event() {}
+
+func (*Event_AppointmentsScheduledEventCanceled) isEvent_Event() {}
+
+func (*Event_AppointmentsScheduledEventRescheduled) isEvent_Event() {}
+
+func (*Event_BlogsPostCreated) isEvent_Event() {}
+
+func (*Event_BlogsPostUpdated) isEvent_Event() {}
+
+func (*Event_BlogsPostDeleted) isEvent_Event() {}
+
+func (*Event_BlogsPostPublished) isEvent_Event() {}
+
+func (*Event_CommunitiesPostCreated) isEvent_Event() {}
+
+func (*Event_CommunitiesPostsCommentCreated) isEvent_Event() {}
+
+func (*Event_PlatformApplicationDisconnected) isEvent_Event() {}
+
+func (*Event_RunsStepDontrunme) isEvent_Event() {}
+
+func (*Event_WorkflowsIntegrationStepExecuted) isEvent_Event() {}
+
+func (*Event_WorkflowsStepsIntegrationStepExecuted) isEvent_Event() {}
+
+func (*Event_WorkflowsStepsDeliverWebhookStepExecuted) isEvent_Event() {}
 
 // Unknown is an event of a type hooknorm does not know yet, kept whole.
 type Unknown struct {
@@ -419,8 +1818,7 @@ var File_hooknorm_clickfunnels_v1_event_proto protoreflect.FileDescriptor
 
 const file_hooknorm_clickfunnels_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"$hooknorm/clickfunnels/v1/event.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a%hooknorm/clickfunnels/v1/common.proto\x1a&hooknorm/clickfunnels/v1/contact.proto\x1a&hooknorm/clickfunnels/v1/invoice.proto\x1a$hooknorm/clickfunnels/v1/order.proto\x1a!hooknorm/options/v1/options.proto\"\x9f\n" +
-	"\n" +
+	"$hooknorm/clickfunnels/v1/event.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*hooknorm/clickfunnels/v1/applied_tag.proto\x1a*hooknorm/clickfunnels/v1/appointment.proto\x1a#hooknorm/clickfunnels/v1/blog.proto\x1a%hooknorm/clickfunnels/v1/common.proto\x1a(hooknorm/clickfunnels/v1/community.proto\x1a&hooknorm/clickfunnels/v1/contact.proto\x1a%hooknorm/clickfunnels/v1/course.proto\x1a.hooknorm/clickfunnels/v1/form_submission.proto\x1a*hooknorm/clickfunnels/v1/fulfillment.proto\x1a&hooknorm/clickfunnels/v1/invoice.proto\x1a$hooknorm/clickfunnels/v1/order.proto\x1a'hooknorm/clickfunnels/v1/platform.proto\x1a&hooknorm/clickfunnels/v1/product.proto\x1a$hooknorm/clickfunnels/v1/sales.proto\x1a*hooknorm/clickfunnels/v1/transaction.proto\x1a'hooknorm/clickfunnels/v1/workflow.proto\x1a!hooknorm/options/v1/options.proto\"\xfb[\n" +
 	"\x05Event\x12(\n" +
 	"\bevent_id\x18\x01 \x01(\tB\b\xd2\xf3\x18\x04uuidH\x01R\aeventId\x88\x01\x01\x125\n" +
 	"\n" +
@@ -445,9 +1843,89 @@ const file_hooknorm_clickfunnels_v1_event_proto_rawDesc = "" +
 	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extra\x12=\n" +
 	"\aunknown\x18\x10 \x01(\v2!.hooknorm.clickfunnels.v1.UnknownH\x00R\aunknown\x12a\n" +
 	"\x0fcontact_created\x18d \x01(\v2!.hooknorm.clickfunnels.v1.ContactB\x13\xca\xf3\x18\x0fcontact.createdH\x00R\x0econtactCreated\x12a\n" +
-	"\x0fcontact_updated\x18e \x01(\v2!.hooknorm.clickfunnels.v1.ContactB\x13\xca\xf3\x18\x0fcontact.updatedH\x00R\x0econtactUpdated\x12Y\n" +
-	"\rorder_created\x18x \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x11\xca\xf3\x18\rorder.createdH\x00R\forderCreated\x12m\n" +
-	"\x13orders_invoice_paid\x18\xa0\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x17\xca\xf3\x18\x13orders/invoice.paidH\x00R\x11ordersInvoicePaidB\a\n" +
+	"\x0fcontact_updated\x18e \x01(\v2!.hooknorm.clickfunnels.v1.ContactB\x13\xca\xf3\x18\x0fcontact.updatedH\x00R\x0econtactUpdated\x12a\n" +
+	"\x0fcontact_deleted\x18f \x01(\v2!.hooknorm.clickfunnels.v1.ContactB\x13\xca\xf3\x18\x0fcontact.deletedH\x00R\x0econtactDeleted\x12j\n" +
+	"\x12contact_identified\x18g \x01(\v2!.hooknorm.clickfunnels.v1.ContactB\x16\xca\xf3\x18\x12contact.identifiedH\x00R\x11contactIdentified\x12\xa8\x01\n" +
+	"\x1ccontacts_applied_tag_created\x18n \x01(\v2$.hooknorm.clickfunnels.v1.AppliedTagB?\xca\xf3\x18\x1ccontacts/applied_tag.created\xca\xf3\x18\x1bcontact/applied_tag.createdH\x00R\x19contactsAppliedTagCreated\x12\xa8\x01\n" +
+	"\x1ccontacts_applied_tag_deleted\x18o \x01(\v2$.hooknorm.clickfunnels.v1.AppliedTagB?\xca\xf3\x18\x1ccontacts/applied_tag.deleted\xca\xf3\x18\x1bcontact/applied_tag.deletedH\x00R\x19contactsAppliedTagDeleted\x12Y\n" +
+	"\rorder_created\x18x \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x11\xca\xf3\x18\rorder.createdH\x00R\forderCreated\x12Y\n" +
+	"\rorder_updated\x18y \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x11\xca\xf3\x18\rorder.updatedH\x00R\forderUpdated\x12Y\n" +
+	"\rorder_deleted\x18z \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x11\xca\xf3\x18\rorder.deletedH\x00R\forderDeleted\x12_\n" +
+	"\x0forder_completed\x18{ \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x13\xca\xf3\x18\x0forder.completedH\x00R\x0eorderCompleted\x12x\n" +
+	"\x18one_time_order_completed\x18| \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1c\xca\xf3\x18\x18one-time-order.completedH\x00R\x15oneTimeOrderCompleted\x12u\n" +
+	"\x17one_time_order_refunded\x18} \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1b\xca\xf3\x18\x17one_time_order.refundedH\x00R\x14oneTimeOrderRefunded\x12t\n" +
+	"\x16subscription_activated\x18~ \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1a\xca\xf3\x18\x16subscription.activatedH\x00R\x15subscriptionActivated\x12q\n" +
+	"\x15subscription_canceled\x18\x7f \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x19\xca\xf3\x18\x15subscription.canceledH\x00R\x14subscriptionCanceled\x12{\n" +
+	"\x18subscription_reactivated\x18\x80\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1c\xca\xf3\x18\x18subscription.reactivatedH\x00R\x17subscriptionReactivated\x12x\n" +
+	"\x17subscription_downgraded\x18\x81\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1b\xca\xf3\x18\x17subscription.downgradedH\x00R\x16subscriptionDowngraded\x12r\n" +
+	"\x15subscription_upgraded\x18\x82\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x19\xca\xf3\x18\x15subscription.upgradedH\x00R\x14subscriptionUpgraded\x12o\n" +
+	"\x14subscription_churned\x18\x83\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x18\xca\xf3\x18\x14subscription.churnedH\x00R\x13subscriptionChurned\x12r\n" +
+	"\x15subscription_modified\x18\x84\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x19\xca\xf3\x18\x15subscription.modifiedH\x00R\x14subscriptionModified\x12u\n" +
+	"\x16subscription_completed\x18\x85\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1a\xca\xf3\x18\x16subscription.completedH\x00R\x15subscriptionCompleted\x12\x9a\x01\n" +
+	"#subscription_first_payment_received\x18\x86\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB'\xca\xf3\x18#subscription.first_payment_receivedH\x00R subscriptionFirstPaymentReceived\x12\x80\x01\n" +
+	"\x1asubscription_trial_started\x18\x87\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1e\xca\xf3\x18\x1asubscription.trial_startedH\x00R\x18subscriptionTrialStarted\x12z\n" +
+	"\x18subscription_trial_ended\x18\x88\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB\x1c\xca\xf3\x18\x18subscription.trial_endedH\x00R\x16subscriptionTrialEnded\x12\x86\x01\n" +
+	"\x1csubscription_trial_converted\x18\x89\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB \xca\xf3\x18\x1csubscription.trial_convertedH\x00R\x1asubscriptionTrialConverted\x12\x8e\x01\n" +
+	"\x1fsubscription_line_items_changed\x18\x8a\x01 \x01(\v2\x1f.hooknorm.clickfunnels.v1.OrderB#\xca\xf3\x18\x1fsubscription.line_items.changedH\x00R\x1csubscriptionLineItemsChanged\x12\x86\x01\n" +
+	"\x1aorders_transaction_created\x18\x96\x01 \x01(\v2%.hooknorm.clickfunnels.v1.TransactionB\x1e\xca\xf3\x18\x1aorders/transaction.createdH\x00R\x18ordersTransactionCreated\x12\x86\x01\n" +
+	"\x1aorders_transaction_updated\x18\x97\x01 \x01(\v2%.hooknorm.clickfunnels.v1.TransactionB\x1e\xca\xf3\x18\x1aorders/transaction.updatedH\x00R\x18ordersTransactionUpdated\x12m\n" +
+	"\x13orders_invoice_paid\x18\xa0\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x17\xca\xf3\x18\x13orders/invoice.paidH\x00R\x11ordersInvoicePaid\x12v\n" +
+	"\x16orders_invoice_created\x18\xa1\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1a\xca\xf3\x18\x16orders/invoice.createdH\x00R\x14ordersInvoiceCreated\x12v\n" +
+	"\x16orders_invoice_updated\x18\xa2\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1a\xca\xf3\x18\x16orders/invoice.updatedH\x00R\x14ordersInvoiceUpdated\x12y\n" +
+	"\x17orders_invoice_refunded\x18\xa3\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1b\xca\xf3\x18\x17orders/invoice.refundedH\x00R\x15ordersInvoiceRefunded\x12|\n" +
+	"\x18orders_invoice_abandoned\x18\xa4\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1c\xca\xf3\x18\x18orders/invoice.abandonedH\x00R\x16ordersInvoiceAbandoned\x12y\n" +
+	"\x17orders_invoice_reissued\x18\xa5\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1b\xca\xf3\x18\x17orders/invoice.reissuedH\x00R\x15ordersInvoiceReissued\x12x\n" +
+	"\x17orders_invoice_past_due\x18\xa6\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1b\xca\xf3\x18\x17orders/invoice.past_dueH\x00R\x14ordersInvoicePastDue\x12|\n" +
+	"\x18orders_invoice_fulfilled\x18\xa7\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1c\xca\xf3\x18\x18orders/invoice.fulfilledH\x00R\x16ordersInvoiceFulfilled\x12s\n" +
+	"\x15orders_invoice_voided\x18\xa8\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x19\xca\xf3\x18\x15orders/invoice.voidedH\x00R\x13ordersInvoiceVoided\x12\x93\x01\n" +
+	" renewal_invoice_payment_declined\x18\xa9\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB$\xca\xf3\x18 renewal-invoice-payment-declinedH\x00R\x1drenewalInvoicePaymentDeclined\x12\x83\x01\n" +
+	"\x1bone_time_order_invoice_paid\x18\xaa\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB\x1f\xca\xf3\x18\x1bone-time-order.invoice.paidH\x00R\x17oneTimeOrderInvoicePaid\x12\x9c\x01\n" +
+	"\x19subscription_invoice_paid\x18\xab\x01 \x01(\v2!.hooknorm.clickfunnels.v1.InvoiceB:\xca\xf3\x18\x19subscription.invoice.paid\xca\xf3\x18\x19subscription/invoice.paidH\x00R\x17subscriptionInvoicePaid\x12r\n" +
+	"\x13fulfillment_created\x18\xb4\x01 \x01(\v2%.hooknorm.clickfunnels.v1.FulfillmentB\x17\xca\xf3\x18\x13fulfillment.createdH\x00R\x12fulfillmentCreated\x12r\n" +
+	"\x13fulfillment_updated\x18\xb5\x01 \x01(\v2%.hooknorm.clickfunnels.v1.FulfillmentB\x17\xca\xf3\x18\x13fulfillment.updatedH\x00R\x12fulfillmentUpdated\x12\x90\x01\n" +
+	"\x1forders_invoices_restock_created\x18\xbe\x01 \x01(\v2!.hooknorm.clickfunnels.v1.RestockB#\xca\xf3\x18\x1forders/invoices/restock.createdH\x00R\x1cordersInvoicesRestockCreated\x12\x90\x01\n" +
+	"\x1forders_invoices_restock_updated\x18\xbf\x01 \x01(\v2!.hooknorm.clickfunnels.v1.RestockB#\xca\xf3\x18\x1forders/invoices/restock.updatedH\x00R\x1cordersInvoicesRestockUpdated\x12b\n" +
+	"\x0fproduct_created\x18\xc8\x01 \x01(\v2!.hooknorm.clickfunnels.v1.ProductB\x13\xca\xf3\x18\x0fproduct.createdH\x00R\x0eproductCreated\x12b\n" +
+	"\x0fproduct_updated\x18\xc9\x01 \x01(\v2!.hooknorm.clickfunnels.v1.ProductB\x13\xca\xf3\x18\x0fproduct.updatedH\x00R\x0eproductUpdated\x12|\n" +
+	"\x18products_variant_created\x18\xd2\x01 \x01(\v2!.hooknorm.clickfunnels.v1.VariantB\x1c\xca\xf3\x18\x18products/variant.createdH\x00R\x16productsVariantCreated\x12|\n" +
+	"\x18products_variant_updated\x18\xd3\x01 \x01(\v2!.hooknorm.clickfunnels.v1.VariantB\x1c\xca\xf3\x18\x18products/variant.updatedH\x00R\x16productsVariantUpdated\x12\x9b\x01\n" +
+	"\x17form_submission_created\x18\xdc\x01 \x01(\v2(.hooknorm.clickfunnels.v1.FormSubmissionB6\xca\xf3\x18\x17form_submission.created\xca\xf3\x18\x17form/submission.createdH\x00R\x15formSubmissionCreated\x12\x83\x01\n" +
+	"\x19sales_opportunity_created\x18\xe6\x01 \x01(\v2%.hooknorm.clickfunnels.v1.OpportunityB\x1d\xca\xf3\x18\x19sales/opportunity.createdH\x00R\x17salesOpportunityCreated\x12\x83\x01\n" +
+	"\x19sales_opportunity_updated\x18\xe7\x01 \x01(\v2%.hooknorm.clickfunnels.v1.OpportunityB\x1d\xca\xf3\x18\x19sales/opportunity.updatedH\x00R\x17salesOpportunityUpdated\x12\x83\x01\n" +
+	"\x19sales_opportunity_deleted\x18\xe8\x01 \x01(\v2%.hooknorm.clickfunnels.v1.OpportunityB\x1d\xca\xf3\x18\x19sales/opportunity.deletedH\x00R\x17salesOpportunityDeleted\x12\x80\x01\n" +
+	"\x18sales_opportunity_closed\x18\xe9\x01 \x01(\v2%.hooknorm.clickfunnels.v1.OpportunityB\x1c\xca\xf3\x18\x18sales/opportunity.closedH\x00R\x16salesOpportunityClosed\x12\x8e\x01\n" +
+	"\x1dsales_opportunity_moved_stage\x18\xea\x01 \x01(\v2%.hooknorm.clickfunnels.v1.OpportunityB!\xca\xf3\x18\x1dsales/opportunity.moved_stageH\x00R\x1asalesOpportunityMovedStage\x12^\n" +
+	"\x0ecourse_created\x18\xf0\x01 \x01(\v2 .hooknorm.clickfunnels.v1.CourseB\x12\xca\xf3\x18\x0ecourse.createdH\x00R\rcourseCreated\x12^\n" +
+	"\x0ecourse_updated\x18\xf1\x01 \x01(\v2 .hooknorm.clickfunnels.v1.CourseB\x12\xca\xf3\x18\x0ecourse.updatedH\x00R\rcourseUpdated\x12^\n" +
+	"\x0ecourse_deleted\x18\xf2\x01 \x01(\v2 .hooknorm.clickfunnels.v1.CourseB\x12\xca\xf3\x18\x0ecourse.deletedH\x00R\rcourseDeleted\x12d\n" +
+	"\x10course_published\x18\xf3\x01 \x01(\v2 .hooknorm.clickfunnels.v1.CourseB\x14\xca\xf3\x18\x10course.publishedH\x00R\x0fcoursePublished\x12\x8b\x01\n" +
+	"\x1acourses_enrollment_created\x18\xfa\x01 \x01(\v2*.hooknorm.clickfunnels.v1.CourseEnrollmentB\x1e\xca\xf3\x18\x1acourses/enrollment.createdH\x00R\x18coursesEnrollmentCreated\x12\x8b\x01\n" +
+	"\x1acourses_enrollment_updated\x18\xfb\x01 \x01(\v2*.hooknorm.clickfunnels.v1.CourseEnrollmentB\x1e\xca\xf3\x18\x1acourses/enrollment.updatedH\x00R\x18coursesEnrollmentUpdated\x12\x8b\x01\n" +
+	"\x1acourses_enrollment_deleted\x18\xfc\x01 \x01(\v2*.hooknorm.clickfunnels.v1.CourseEnrollmentB\x1e\xca\xf3\x18\x1acourses/enrollment.deletedH\x00R\x18coursesEnrollmentDeleted\x12\x91\x01\n" +
+	"\x1ccourses_enrollment_suspended\x18\xfd\x01 \x01(\v2*.hooknorm.clickfunnels.v1.CourseEnrollmentB \xca\xf3\x18\x1ccourses/enrollment.suspendedH\x00R\x1acoursesEnrollmentSuspended\x12\xa5\x01\n" +
+	"#courses_enrollment_course_completed\x18\xfe\x01 \x01(\v2*.hooknorm.clickfunnels.v1.CourseEnrollmentB'\xca\xf3\x18#courses/enrollment.course_completedH\x00R coursesEnrollmentCourseCompleted\x12\x7f\n" +
+	"\x17courses_section_created\x18\x84\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CourseSectionB\x1b\xca\xf3\x18\x17courses/section.createdH\x00R\x15coursesSectionCreated\x12\x7f\n" +
+	"\x17courses_section_updated\x18\x85\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CourseSectionB\x1b\xca\xf3\x18\x17courses/section.updatedH\x00R\x15coursesSectionUpdated\x12\x7f\n" +
+	"\x17courses_section_deleted\x18\x86\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CourseSectionB\x1b\xca\xf3\x18\x17courses/section.deletedH\x00R\x15coursesSectionDeleted\x12\x85\x01\n" +
+	"\x19courses_section_published\x18\x87\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CourseSectionB\x1d\xca\xf3\x18\x19courses/section.publishedH\x00R\x17coursesSectionPublished\x12{\n" +
+	"\x16courses_lesson_created\x18\x8e\x02 \x01(\v2&.hooknorm.clickfunnels.v1.CourseLessonB\x1a\xca\xf3\x18\x16courses/lesson.createdH\x00R\x14coursesLessonCreated\x12{\n" +
+	"\x16courses_lesson_updated\x18\x8f\x02 \x01(\v2&.hooknorm.clickfunnels.v1.CourseLessonB\x1a\xca\xf3\x18\x16courses/lesson.updatedH\x00R\x14coursesLessonUpdated\x12{\n" +
+	"\x16courses_lesson_deleted\x18\x90\x02 \x01(\v2&.hooknorm.clickfunnels.v1.CourseLessonB\x1a\xca\xf3\x18\x16courses/lesson.deletedH\x00R\x14coursesLessonDeleted\x12\x81\x01\n" +
+	"\x18courses_lesson_published\x18\x91\x02 \x01(\v2&.hooknorm.clickfunnels.v1.CourseLessonB\x1c\xca\xf3\x18\x18courses/lesson.publishedH\x00R\x16coursesLessonPublished\x12\xa6\x01\n" +
+	"$appointments_scheduled_event_created\x18\x98\x02 \x01(\v2(.hooknorm.clickfunnels.v1.ScheduledEventB(\xca\xf3\x18$appointments/scheduled_event.createdH\x00R!appointmentsScheduledEventCreated\x12\xa9\x01\n" +
+	"%appointments_scheduled_event_canceled\x18\x99\x02 \x01(\v2(.hooknorm.clickfunnels.v1.ScheduledEventB)\xca\xf3\x18%appointments/scheduled_event.canceledH\x00R\"appointmentsScheduledEventCanceled\x12\xb2\x01\n" +
+	"(appointments_scheduled_event_rescheduled\x18\x9a\x02 \x01(\v2(.hooknorm.clickfunnels.v1.ScheduledEventB,\xca\xf3\x18(appointments/scheduled_event.rescheduledH\x00R%appointmentsScheduledEventRescheduled\x12k\n" +
+	"\x12blogs_post_created\x18\xa2\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.createdH\x00R\x10blogsPostCreated\x12k\n" +
+	"\x12blogs_post_updated\x18\xa3\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.updatedH\x00R\x10blogsPostUpdated\x12k\n" +
+	"\x12blogs_post_deleted\x18\xa4\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.deletedH\x00R\x10blogsPostDeleted\x12q\n" +
+	"\x14blogs_post_published\x18\xa5\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x18\xca\xf3\x18\x14blogs/post.publishedH\x00R\x12blogsPostPublished\x12\x82\x01\n" +
+	"\x18communities_post_created\x18\xac\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CommunityPostB\x1c\xca\xf3\x18\x18communities/post.createdH\x00R\x16communitiesPostCreated\x12\x9f\x01\n" +
+	"!communities_posts_comment_created\x18\xad\x02 \x01(\v2*.hooknorm.clickfunnels.v1.CommunityCommentB%\xca\xf3\x18!communities/posts/comment.createdH\x00R\x1ecommunitiesPostsCommentCreated\x12\xa8\x01\n" +
+	"!platform_application_disconnected\x18\xb6\x02 \x01(\v22.hooknorm.clickfunnels.v1.PlatformApplicationEventB%\xca\xf3\x18!platform_application.disconnectedH\x00R\x1fplatformApplicationDisconnected\x12r\n" +
+	"\x13runs_step_dontrunme\x18\xc0\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB\x17\xca\xf3\x18\x13runs/step.dontrunmeH\x00R\x11runsStepDontrunme\x12\xa1\x01\n" +
+	"#workflows_integration_step_executed\x18\xc1\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB'\xca\xf3\x18#workflows_integration_step.executedH\x00R workflowsIntegrationStepExecuted\x12\xb2\x01\n" +
+	")workflows_steps_integration_step_executed\x18\xc2\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB-\xca\xf3\x18)workflows/steps/integration_step.executedH\x00R%workflowsStepsIntegrationStepExecuted\x12\xbd\x01\n" +
+	"-workflows_steps_deliver_webhook_step_executed\x18\xc3\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB1\xca\xf3\x18-workflows/steps/deliver_webhook_step.executedH\x00R(workflowsStepsDeliverWebhookStepExecutedB\a\n" +
 	"\x05eventB\v\n" +
 	"\t_event_idB\r\n" +
 	"\v_event_typeB\r\n" +
@@ -488,16 +1966,34 @@ func file_hooknorm_clickfunnels_v1_event_proto_rawDescGZIP() []byte {
 var file_hooknorm_clickfunnels_v1_event_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_hooknorm_clickfunnels_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_hooknorm_clickfunnels_v1_event_proto_goTypes = []any{
-	(DeliveryFormat)(0),           // 0: hooknorm.clickfunnels.v1.DeliveryFormat
-	(*Event)(nil),                 // 1: hooknorm.clickfunnels.v1.Event
-	(*Unknown)(nil),               // 2: hooknorm.clickfunnels.v1.Unknown
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
-	(*Reference)(nil),             // 4: hooknorm.clickfunnels.v1.Reference
-	(*structpb.Struct)(nil),       // 5: google.protobuf.Struct
-	(*Contact)(nil),               // 6: hooknorm.clickfunnels.v1.Contact
-	(*Order)(nil),                 // 7: hooknorm.clickfunnels.v1.Order
-	(*Invoice)(nil),               // 8: hooknorm.clickfunnels.v1.Invoice
-	(*structpb.Value)(nil),        // 9: google.protobuf.Value
+	(DeliveryFormat)(0),              // 0: hooknorm.clickfunnels.v1.DeliveryFormat
+	(*Event)(nil),                    // 1: hooknorm.clickfunnels.v1.Event
+	(*Unknown)(nil),                  // 2: hooknorm.clickfunnels.v1.Unknown
+	(*timestamppb.Timestamp)(nil),    // 3: google.protobuf.Timestamp
+	(*Reference)(nil),                // 4: hooknorm.clickfunnels.v1.Reference
+	(*structpb.Struct)(nil),          // 5: google.protobuf.Struct
+	(*Contact)(nil),                  // 6: hooknorm.clickfunnels.v1.Contact
+	(*AppliedTag)(nil),               // 7: hooknorm.clickfunnels.v1.AppliedTag
+	(*Order)(nil),                    // 8: hooknorm.clickfunnels.v1.Order
+	(*Transaction)(nil),              // 9: hooknorm.clickfunnels.v1.Transaction
+	(*Invoice)(nil),                  // 10: hooknorm.clickfunnels.v1.Invoice
+	(*Fulfillment)(nil),              // 11: hooknorm.clickfunnels.v1.Fulfillment
+	(*Restock)(nil),                  // 12: hooknorm.clickfunnels.v1.Restock
+	(*Product)(nil),                  // 13: hooknorm.clickfunnels.v1.Product
+	(*Variant)(nil),                  // 14: hooknorm.clickfunnels.v1.Variant
+	(*FormSubmission)(nil),           // 15: hooknorm.clickfunnels.v1.FormSubmission
+	(*Opportunity)(nil),              // 16: hooknorm.clickfunnels.v1.Opportunity
+	(*Course)(nil),                   // 17: hooknorm.clickfunnels.v1.Course
+	(*CourseEnrollment)(nil),         // 18: hooknorm.clickfunnels.v1.CourseEnrollment
+	(*CourseSection)(nil),            // 19: hooknorm.clickfunnels.v1.CourseSection
+	(*CourseLesson)(nil),             // 20: hooknorm.clickfunnels.v1.CourseLesson
+	(*ScheduledEvent)(nil),           // 21: hooknorm.clickfunnels.v1.ScheduledEvent
+	(*BlogPost)(nil),                 // 22: hooknorm.clickfunnels.v1.BlogPost
+	(*CommunityPost)(nil),            // 23: hooknorm.clickfunnels.v1.CommunityPost
+	(*CommunityComment)(nil),         // 24: hooknorm.clickfunnels.v1.CommunityComment
+	(*PlatformApplicationEvent)(nil), // 25: hooknorm.clickfunnels.v1.PlatformApplicationEvent
+	(*WorkflowStep)(nil),             // 26: hooknorm.clickfunnels.v1.WorkflowStep
+	(*structpb.Value)(nil),           // 27: google.protobuf.Value
 }
 var file_hooknorm_clickfunnels_v1_event_proto_depIdxs = []int32{
 	3,  // 0: hooknorm.clickfunnels.v1.Event.created_at:type_name -> google.protobuf.Timestamp
@@ -508,14 +2004,94 @@ var file_hooknorm_clickfunnels_v1_event_proto_depIdxs = []int32{
 	2,  // 5: hooknorm.clickfunnels.v1.Event.unknown:type_name -> hooknorm.clickfunnels.v1.Unknown
 	6,  // 6: hooknorm.clickfunnels.v1.Event.contact_created:type_name -> hooknorm.clickfunnels.v1.Contact
 	6,  // 7: hooknorm.clickfunnels.v1.Event.contact_updated:type_name -> hooknorm.clickfunnels.v1.Contact
-	7,  // 8: hooknorm.clickfunnels.v1.Event.order_created:type_name -> hooknorm.clickfunnels.v1.Order
-	8,  // 9: hooknorm.clickfunnels.v1.Event.orders_invoice_paid:type_name -> hooknorm.clickfunnels.v1.Invoice
-	9,  // 10: hooknorm.clickfunnels.v1.Unknown.data:type_name -> google.protobuf.Value
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	6,  // 8: hooknorm.clickfunnels.v1.Event.contact_deleted:type_name -> hooknorm.clickfunnels.v1.Contact
+	6,  // 9: hooknorm.clickfunnels.v1.Event.contact_identified:type_name -> hooknorm.clickfunnels.v1.Contact
+	7,  // 10: hooknorm.clickfunnels.v1.Event.contacts_applied_tag_created:type_name -> hooknorm.clickfunnels.v1.AppliedTag
+	7,  // 11: hooknorm.clickfunnels.v1.Event.contacts_applied_tag_deleted:type_name -> hooknorm.clickfunnels.v1.AppliedTag
+	8,  // 12: hooknorm.clickfunnels.v1.Event.order_created:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 13: hooknorm.clickfunnels.v1.Event.order_updated:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 14: hooknorm.clickfunnels.v1.Event.order_deleted:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 15: hooknorm.clickfunnels.v1.Event.order_completed:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 16: hooknorm.clickfunnels.v1.Event.one_time_order_completed:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 17: hooknorm.clickfunnels.v1.Event.one_time_order_refunded:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 18: hooknorm.clickfunnels.v1.Event.subscription_activated:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 19: hooknorm.clickfunnels.v1.Event.subscription_canceled:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 20: hooknorm.clickfunnels.v1.Event.subscription_reactivated:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 21: hooknorm.clickfunnels.v1.Event.subscription_downgraded:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 22: hooknorm.clickfunnels.v1.Event.subscription_upgraded:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 23: hooknorm.clickfunnels.v1.Event.subscription_churned:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 24: hooknorm.clickfunnels.v1.Event.subscription_modified:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 25: hooknorm.clickfunnels.v1.Event.subscription_completed:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 26: hooknorm.clickfunnels.v1.Event.subscription_first_payment_received:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 27: hooknorm.clickfunnels.v1.Event.subscription_trial_started:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 28: hooknorm.clickfunnels.v1.Event.subscription_trial_ended:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 29: hooknorm.clickfunnels.v1.Event.subscription_trial_converted:type_name -> hooknorm.clickfunnels.v1.Order
+	8,  // 30: hooknorm.clickfunnels.v1.Event.subscription_line_items_changed:type_name -> hooknorm.clickfunnels.v1.Order
+	9,  // 31: hooknorm.clickfunnels.v1.Event.orders_transaction_created:type_name -> hooknorm.clickfunnels.v1.Transaction
+	9,  // 32: hooknorm.clickfunnels.v1.Event.orders_transaction_updated:type_name -> hooknorm.clickfunnels.v1.Transaction
+	10, // 33: hooknorm.clickfunnels.v1.Event.orders_invoice_paid:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 34: hooknorm.clickfunnels.v1.Event.orders_invoice_created:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 35: hooknorm.clickfunnels.v1.Event.orders_invoice_updated:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 36: hooknorm.clickfunnels.v1.Event.orders_invoice_refunded:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 37: hooknorm.clickfunnels.v1.Event.orders_invoice_abandoned:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 38: hooknorm.clickfunnels.v1.Event.orders_invoice_reissued:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 39: hooknorm.clickfunnels.v1.Event.orders_invoice_past_due:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 40: hooknorm.clickfunnels.v1.Event.orders_invoice_fulfilled:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 41: hooknorm.clickfunnels.v1.Event.orders_invoice_voided:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 42: hooknorm.clickfunnels.v1.Event.renewal_invoice_payment_declined:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 43: hooknorm.clickfunnels.v1.Event.one_time_order_invoice_paid:type_name -> hooknorm.clickfunnels.v1.Invoice
+	10, // 44: hooknorm.clickfunnels.v1.Event.subscription_invoice_paid:type_name -> hooknorm.clickfunnels.v1.Invoice
+	11, // 45: hooknorm.clickfunnels.v1.Event.fulfillment_created:type_name -> hooknorm.clickfunnels.v1.Fulfillment
+	11, // 46: hooknorm.clickfunnels.v1.Event.fulfillment_updated:type_name -> hooknorm.clickfunnels.v1.Fulfillment
+	12, // 47: hooknorm.clickfunnels.v1.Event.orders_invoices_restock_created:type_name -> hooknorm.clickfunnels.v1.Restock
+	12, // 48: hooknorm.clickfunnels.v1.Event.orders_invoices_restock_updated:type_name -> hooknorm.clickfunnels.v1.Restock
+	13, // 49: hooknorm.clickfunnels.v1.Event.product_created:type_name -> hooknorm.clickfunnels.v1.Product
+	13, // 50: hooknorm.clickfunnels.v1.Event.product_updated:type_name -> hooknorm.clickfunnels.v1.Product
+	14, // 51: hooknorm.clickfunnels.v1.Event.products_variant_created:type_name -> hooknorm.clickfunnels.v1.Variant
+	14, // 52: hooknorm.clickfunnels.v1.Event.products_variant_updated:type_name -> hooknorm.clickfunnels.v1.Variant
+	15, // 53: hooknorm.clickfunnels.v1.Event.form_submission_created:type_name -> hooknorm.clickfunnels.v1.FormSubmission
+	16, // 54: hooknorm.clickfunnels.v1.Event.sales_opportunity_created:type_name -> hooknorm.clickfunnels.v1.Opportunity
+	16, // 55: hooknorm.clickfunnels.v1.Event.sales_opportunity_updated:type_name -> hooknorm.clickfunnels.v1.Opportunity
+	16, // 56: hooknorm.clickfunnels.v1.Event.sales_opportunity_deleted:type_name -> hooknorm.clickfunnels.v1.Opportunity
+	16, // 57: hooknorm.clickfunnels.v1.Event.sales_opportunity_closed:type_name -> hooknorm.clickfunnels.v1.Opportunity
+	16, // 58: hooknorm.clickfunnels.v1.Event.sales_opportunity_moved_stage:type_name -> hooknorm.clickfunnels.v1.Opportunity
+	17, // 59: hooknorm.clickfunnels.v1.Event.course_created:type_name -> hooknorm.clickfunnels.v1.Course
+	17, // 60: hooknorm.clickfunnels.v1.Event.course_updated:type_name -> hooknorm.clickfunnels.v1.Course
+	17, // 61: hooknorm.clickfunnels.v1.Event.course_deleted:type_name -> hooknorm.clickfunnels.v1.Course
+	17, // 62: hooknorm.clickfunnels.v1.Event.course_published:type_name -> hooknorm.clickfunnels.v1.Course
+	18, // 63: hooknorm.clickfunnels.v1.Event.courses_enrollment_created:type_name -> hooknorm.clickfunnels.v1.CourseEnrollment
+	18, // 64: hooknorm.clickfunnels.v1.Event.courses_enrollment_updated:type_name -> hooknorm.clickfunnels.v1.CourseEnrollment
+	18, // 65: hooknorm.clickfunnels.v1.Event.courses_enrollment_deleted:type_name -> hooknorm.clickfunnels.v1.CourseEnrollment
+	18, // 66: hooknorm.clickfunnels.v1.Event.courses_enrollment_suspended:type_name -> hooknorm.clickfunnels.v1.CourseEnrollment
+	18, // 67: hooknorm.clickfunnels.v1.Event.courses_enrollment_course_completed:type_name -> hooknorm.clickfunnels.v1.CourseEnrollment
+	19, // 68: hooknorm.clickfunnels.v1.Event.courses_section_created:type_name -> hooknorm.clickfunnels.v1.CourseSection
+	19, // 69: hooknorm.clickfunnels.v1.Event.courses_section_updated:type_name -> hooknorm.clickfunnels.v1.CourseSection
+	19, // 70: hooknorm.clickfunnels.v1.Event.courses_section_deleted:type_name -> hooknorm.clickfunnels.v1.CourseSection
+	19, // 71: hooknorm.clickfunnels.v1.Event.courses_section_published:type_name -> hooknorm.clickfunnels.v1.CourseSection
+	20, // 72: hooknorm.clickfunnels.v1.Event.courses_lesson_created:type_name -> hooknorm.clickfunnels.v1.CourseLesson
+	20, // 73: hooknorm.clickfunnels.v1.Event.courses_lesson_updated:type_name -> hooknorm.clickfunnels.v1.CourseLesson
+	20, // 74: hooknorm.clickfunnels.v1.Event.courses_lesson_deleted:type_name -> hooknorm.clickfunnels.v1.CourseLesson
+	20, // 75: hooknorm.clickfunnels.v1.Event.courses_lesson_published:type_name -> hooknorm.clickfunnels.v1.CourseLesson
+	21, // 76: hooknorm.clickfunnels.v1.Event.appointments_scheduled_event_created:type_name -> hooknorm.clickfunnels.v1.ScheduledEvent
+	21, // 77: hooknorm.clickfunnels.v1.Event.appointments_scheduled_event_canceled:type_name -> hooknorm.clickfunnels.v1.ScheduledEvent
+	21, // 78: hooknorm.clickfunnels.v1.Event.appointments_scheduled_event_rescheduled:type_name -> hooknorm.clickfunnels.v1.ScheduledEvent
+	22, // 79: hooknorm.clickfunnels.v1.Event.blogs_post_created:type_name -> hooknorm.clickfunnels.v1.BlogPost
+	22, // 80: hooknorm.clickfunnels.v1.Event.blogs_post_updated:type_name -> hooknorm.clickfunnels.v1.BlogPost
+	22, // 81: hooknorm.clickfunnels.v1.Event.blogs_post_deleted:type_name -> hooknorm.clickfunnels.v1.BlogPost
+	22, // 82: hooknorm.clickfunnels.v1.Event.blogs_post_published:type_name -> hooknorm.clickfunnels.v1.BlogPost
+	23, // 83: hooknorm.clickfunnels.v1.Event.communities_post_created:type_name -> hooknorm.clickfunnels.v1.CommunityPost
+	24, // 84: hooknorm.clickfunnels.v1.Event.communities_posts_comment_created:type_name -> hooknorm.clickfunnels.v1.CommunityComment
+	25, // 85: hooknorm.clickfunnels.v1.Event.platform_application_disconnected:type_name -> hooknorm.clickfunnels.v1.PlatformApplicationEvent
+	26, // 86: hooknorm.clickfunnels.v1.Event.runs_step_dontrunme:type_name -> hooknorm.clickfunnels.v1.WorkflowStep
+	26, // 87: hooknorm.clickfunnels.v1.Event.workflows_integration_step_executed:type_name -> hooknorm.clickfunnels.v1.WorkflowStep
+	26, // 88: hooknorm.clickfunnels.v1.Event.workflows_steps_integration_step_executed:type_name -> hooknorm.clickfunnels.v1.WorkflowStep
+	26, // 89: hooknorm.clickfunnels.v1.Event.workflows_steps_deliver_webhook_step_executed:type_name -> hooknorm.clickfunnels.v1.WorkflowStep
+	27, // 90: hooknorm.clickfunnels.v1.Unknown.data:type_name -> google.protobuf.Value
+	91, // [91:91] is the sub-list for method output_type
+	91, // [91:91] is the sub-list for method input_type
+	91, // [91:91] is the sub-list for extension type_name
+	91, // [91:91] is the sub-list for extension extendee
+	0,  // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_clickfunnels_v1_event_proto_init() }
@@ -523,16 +2099,108 @@ func file_hooknorm_clickfunnels_v1_event_proto_init() {
 	if File_hooknorm_clickfunnels_v1_event_proto != nil {
 		return
 	}
+	file_hooknorm_clickfunnels_v1_applied_tag_proto_init()
+	file_hooknorm_clickfunnels_v1_appointment_proto_init()
+	file_hooknorm_clickfunnels_v1_blog_proto_init()
 	file_hooknorm_clickfunnels_v1_common_proto_init()
+	file_hooknorm_clickfunnels_v1_community_proto_init()
 	file_hooknorm_clickfunnels_v1_contact_proto_init()
+	file_hooknorm_clickfunnels_v1_course_proto_init()
+	file_hooknorm_clickfunnels_v1_form_submission_proto_init()
+	file_hooknorm_clickfunnels_v1_fulfillment_proto_init()
 	file_hooknorm_clickfunnels_v1_invoice_proto_init()
 	file_hooknorm_clickfunnels_v1_order_proto_init()
+	file_hooknorm_clickfunnels_v1_platform_proto_init()
+	file_hooknorm_clickfunnels_v1_product_proto_init()
+	file_hooknorm_clickfunnels_v1_sales_proto_init()
+	file_hooknorm_clickfunnels_v1_transaction_proto_init()
+	file_hooknorm_clickfunnels_v1_workflow_proto_init()
 	file_hooknorm_clickfunnels_v1_event_proto_msgTypes[0].OneofWrappers = []any{
 		(*Event_Unknown)(nil),
 		(*Event_ContactCreated)(nil),
 		(*Event_ContactUpdated)(nil),
+		(*Event_ContactDeleted)(nil),
+		(*Event_ContactIdentified)(nil),
+		(*Event_ContactsAppliedTagCreated)(nil),
+		(*Event_ContactsAppliedTagDeleted)(nil),
 		(*Event_OrderCreated)(nil),
+		(*Event_OrderUpdated)(nil),
+		(*Event_OrderDeleted)(nil),
+		(*Event_OrderCompleted)(nil),
+		(*Event_OneTimeOrderCompleted)(nil),
+		(*Event_OneTimeOrderRefunded)(nil),
+		(*Event_SubscriptionActivated)(nil),
+		(*Event_SubscriptionCanceled)(nil),
+		(*Event_SubscriptionReactivated)(nil),
+		(*Event_SubscriptionDowngraded)(nil),
+		(*Event_SubscriptionUpgraded)(nil),
+		(*Event_SubscriptionChurned)(nil),
+		(*Event_SubscriptionModified)(nil),
+		(*Event_SubscriptionCompleted)(nil),
+		(*Event_SubscriptionFirstPaymentReceived)(nil),
+		(*Event_SubscriptionTrialStarted)(nil),
+		(*Event_SubscriptionTrialEnded)(nil),
+		(*Event_SubscriptionTrialConverted)(nil),
+		(*Event_SubscriptionLineItemsChanged)(nil),
+		(*Event_OrdersTransactionCreated)(nil),
+		(*Event_OrdersTransactionUpdated)(nil),
 		(*Event_OrdersInvoicePaid)(nil),
+		(*Event_OrdersInvoiceCreated)(nil),
+		(*Event_OrdersInvoiceUpdated)(nil),
+		(*Event_OrdersInvoiceRefunded)(nil),
+		(*Event_OrdersInvoiceAbandoned)(nil),
+		(*Event_OrdersInvoiceReissued)(nil),
+		(*Event_OrdersInvoicePastDue)(nil),
+		(*Event_OrdersInvoiceFulfilled)(nil),
+		(*Event_OrdersInvoiceVoided)(nil),
+		(*Event_RenewalInvoicePaymentDeclined)(nil),
+		(*Event_OneTimeOrderInvoicePaid)(nil),
+		(*Event_SubscriptionInvoicePaid)(nil),
+		(*Event_FulfillmentCreated)(nil),
+		(*Event_FulfillmentUpdated)(nil),
+		(*Event_OrdersInvoicesRestockCreated)(nil),
+		(*Event_OrdersInvoicesRestockUpdated)(nil),
+		(*Event_ProductCreated)(nil),
+		(*Event_ProductUpdated)(nil),
+		(*Event_ProductsVariantCreated)(nil),
+		(*Event_ProductsVariantUpdated)(nil),
+		(*Event_FormSubmissionCreated)(nil),
+		(*Event_SalesOpportunityCreated)(nil),
+		(*Event_SalesOpportunityUpdated)(nil),
+		(*Event_SalesOpportunityDeleted)(nil),
+		(*Event_SalesOpportunityClosed)(nil),
+		(*Event_SalesOpportunityMovedStage)(nil),
+		(*Event_CourseCreated)(nil),
+		(*Event_CourseUpdated)(nil),
+		(*Event_CourseDeleted)(nil),
+		(*Event_CoursePublished)(nil),
+		(*Event_CoursesEnrollmentCreated)(nil),
+		(*Event_CoursesEnrollmentUpdated)(nil),
+		(*Event_CoursesEnrollmentDeleted)(nil),
+		(*Event_CoursesEnrollmentSuspended)(nil),
+		(*Event_CoursesEnrollmentCourseCompleted)(nil),
+		(*Event_CoursesSectionCreated)(nil),
+		(*Event_CoursesSectionUpdated)(nil),
+		(*Event_CoursesSectionDeleted)(nil),
+		(*Event_CoursesSectionPublished)(nil),
+		(*Event_CoursesLessonCreated)(nil),
+		(*Event_CoursesLessonUpdated)(nil),
+		(*Event_CoursesLessonDeleted)(nil),
+		(*Event_CoursesLessonPublished)(nil),
+		(*Event_AppointmentsScheduledEventCreated)(nil),
+		(*Event_AppointmentsScheduledEventCanceled)(nil),
+		(*Event_AppointmentsScheduledEventRescheduled)(nil),
+		(*Event_BlogsPostCreated)(nil),
+		(*Event_BlogsPostUpdated)(nil),
+		(*Event_BlogsPostDeleted)(nil),
+		(*Event_BlogsPostPublished)(nil),
+		(*Event_CommunitiesPostCreated)(nil),
+		(*Event_CommunitiesPostsCommentCreated)(nil),
+		(*Event_PlatformApplicationDisconnected)(nil),
+		(*Event_RunsStepDontrunme)(nil),
+		(*Event_WorkflowsIntegrationStepExecuted)(nil),
+		(*Event_WorkflowsStepsIntegrationStepExecuted)(nil),
+		(*Event_WorkflowsStepsDeliverWebhookStepExecuted)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -40,8 +40,22 @@ type Event struct {
 	//
 	//	*Event_Unknown
 	//	*Event_FormSubmission
+	//	*Event_SitePublish
+	//	*Event_PageCreated
+	//	*Event_PageMetadataUpdated
+	//	*Event_PageDeleted
 	//	*Event_EcommNewOrder
 	//	*Event_EcommOrderChanged
+	//	*Event_EcommInventoryChanged
+	//	*Event_MembershipsUserAccountAdded
+	//	*Event_MembershipsUserAccountUpdated
+	//	*Event_MembershipsUserAccountDeleted
+	//	*Event_CollectionItemCreated
+	//	*Event_CollectionItemChanged
+	//	*Event_CollectionItemDeleted
+	//	*Event_CollectionItemPublished
+	//	*Event_CollectionItemUnpublished
+	//	*Event_CommentCreated
 	Event         isEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -123,6 +137,42 @@ func (x *Event) GetFormSubmission() *FormSubmission {
 	return nil
 }
 
+func (x *Event) GetSitePublish() *SitePublish {
+	if x != nil {
+		if x, ok := x.Event.(*Event_SitePublish); ok {
+			return x.SitePublish
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPageCreated() *Page {
+	if x != nil {
+		if x, ok := x.Event.(*Event_PageCreated); ok {
+			return x.PageCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPageMetadataUpdated() *Page {
+	if x != nil {
+		if x, ok := x.Event.(*Event_PageMetadataUpdated); ok {
+			return x.PageMetadataUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetPageDeleted() *Page {
+	if x != nil {
+		if x, ok := x.Event.(*Event_PageDeleted); ok {
+			return x.PageDeleted
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetEcommNewOrder() *Order {
 	if x != nil {
 		if x, ok := x.Event.(*Event_EcommNewOrder); ok {
@@ -136,6 +186,96 @@ func (x *Event) GetEcommOrderChanged() *Order {
 	if x != nil {
 		if x, ok := x.Event.(*Event_EcommOrderChanged); ok {
 			return x.EcommOrderChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetEcommInventoryChanged() *InventoryItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_EcommInventoryChanged); ok {
+			return x.EcommInventoryChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMembershipsUserAccountAdded() *UserAccount {
+	if x != nil {
+		if x, ok := x.Event.(*Event_MembershipsUserAccountAdded); ok {
+			return x.MembershipsUserAccountAdded
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMembershipsUserAccountUpdated() *UserAccount {
+	if x != nil {
+		if x, ok := x.Event.(*Event_MembershipsUserAccountUpdated); ok {
+			return x.MembershipsUserAccountUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetMembershipsUserAccountDeleted() *UserAccount {
+	if x != nil {
+		if x, ok := x.Event.(*Event_MembershipsUserAccountDeleted); ok {
+			return x.MembershipsUserAccountDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCollectionItemCreated() *CollectionItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CollectionItemCreated); ok {
+			return x.CollectionItemCreated
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCollectionItemChanged() *CollectionItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CollectionItemChanged); ok {
+			return x.CollectionItemChanged
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCollectionItemDeleted() *CollectionItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CollectionItemDeleted); ok {
+			return x.CollectionItemDeleted
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCollectionItemPublished() *CollectionItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CollectionItemPublished); ok {
+			return x.CollectionItemPublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCollectionItemUnpublished() *CollectionItem {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CollectionItemUnpublished); ok {
+			return x.CollectionItemUnpublished
+		}
+	}
+	return nil
+}
+
+func (x *Event) GetCommentCreated() *Comment {
+	if x != nil {
+		if x, ok := x.Event.(*Event_CommentCreated); ok {
+			return x.CommentCreated
 		}
 	}
 	return nil
@@ -155,6 +295,27 @@ type Event_FormSubmission struct {
 	FormSubmission *FormSubmission `protobuf:"bytes,10,opt,name=form_submission,json=formSubmission,proto3,oneof"`
 }
 
+type Event_SitePublish struct {
+	// site_publish is sent when the site, or a single page of it (API v2), is published.
+	SitePublish *SitePublish `protobuf:"bytes,11,opt,name=site_publish,json=sitePublish,proto3,oneof"`
+}
+
+type Event_PageCreated struct {
+	// page_created is sent when a page is created (API v2 only).
+	PageCreated *Page `protobuf:"bytes,22,opt,name=page_created,json=pageCreated,proto3,oneof"`
+}
+
+type Event_PageMetadataUpdated struct {
+	// page_metadata_updated is sent when a page's metadata is updated and published (API v2
+	// only).
+	PageMetadataUpdated *Page `protobuf:"bytes,23,opt,name=page_metadata_updated,json=pageMetadataUpdated,proto3,oneof"`
+}
+
+type Event_PageDeleted struct {
+	// page_deleted is sent when a page is deleted (API v2 only).
+	PageDeleted *Page `protobuf:"bytes,24,opt,name=page_deleted,json=pageDeleted,proto3,oneof"`
+}
+
 type Event_EcommNewOrder struct {
 	// ecomm_new_order is sent when a customer places an order.
 	EcommNewOrder *Order `protobuf:"bytes,12,opt,name=ecomm_new_order,json=ecommNewOrder,proto3,oneof"`
@@ -166,13 +327,96 @@ type Event_EcommOrderChanged struct {
 	EcommOrderChanged *Order `protobuf:"bytes,13,opt,name=ecomm_order_changed,json=ecommOrderChanged,proto3,oneof"`
 }
 
+type Event_EcommInventoryChanged struct {
+	// ecomm_inventory_changed is sent when the stock of an e-commerce SKU changes.
+	EcommInventoryChanged *InventoryItem `protobuf:"bytes,14,opt,name=ecomm_inventory_changed,json=ecommInventoryChanged,proto3,oneof"`
+}
+
+type Event_MembershipsUserAccountAdded struct {
+	// memberships_user_account_added is sent when a user account is added to the site; API v2
+	// calls the trigger user_account_added. Webflow disabled user accounts on 2026-01-29.
+	MembershipsUserAccountAdded *UserAccount `protobuf:"bytes,15,opt,name=memberships_user_account_added,json=membershipsUserAccountAdded,proto3,oneof"`
+}
+
+type Event_MembershipsUserAccountUpdated struct {
+	// memberships_user_account_updated is sent when a user account is updated; API v2 calls the
+	// trigger user_account_updated. Webflow disabled user accounts on 2026-01-29.
+	MembershipsUserAccountUpdated *UserAccount `protobuf:"bytes,16,opt,name=memberships_user_account_updated,json=membershipsUserAccountUpdated,proto3,oneof"`
+}
+
+type Event_MembershipsUserAccountDeleted struct {
+	// memberships_user_account_deleted is sent when a user account is deleted; API v2 calls the
+	// trigger user_account_deleted. Webflow disabled user accounts on 2026-01-29.
+	MembershipsUserAccountDeleted *UserAccount `protobuf:"bytes,17,opt,name=memberships_user_account_deleted,json=membershipsUserAccountDeleted,proto3,oneof"`
+}
+
+type Event_CollectionItemCreated struct {
+	// collection_item_created is sent when a CMS collection item is created.
+	CollectionItemCreated *CollectionItem `protobuf:"bytes,18,opt,name=collection_item_created,json=collectionItemCreated,proto3,oneof"`
+}
+
+type Event_CollectionItemChanged struct {
+	// collection_item_changed is sent when a CMS collection item is changed.
+	CollectionItemChanged *CollectionItem `protobuf:"bytes,19,opt,name=collection_item_changed,json=collectionItemChanged,proto3,oneof"`
+}
+
+type Event_CollectionItemDeleted struct {
+	// collection_item_deleted is sent when a CMS collection item is deleted; for an item in
+	// several locales, once per locale.
+	CollectionItemDeleted *CollectionItem `protobuf:"bytes,20,opt,name=collection_item_deleted,json=collectionItemDeleted,proto3,oneof"`
+}
+
+type Event_CollectionItemPublished struct {
+	// collection_item_published is sent when a CMS collection item is published (API v2 only).
+	CollectionItemPublished *CollectionItem `protobuf:"bytes,25,opt,name=collection_item_published,json=collectionItemPublished,proto3,oneof"`
+}
+
+type Event_CollectionItemUnpublished struct {
+	// collection_item_unpublished is sent when a CMS collection item is unpublished.
+	CollectionItemUnpublished *CollectionItem `protobuf:"bytes,21,opt,name=collection_item_unpublished,json=collectionItemUnpublished,proto3,oneof"`
+}
+
+type Event_CommentCreated struct {
+	// comment_created is sent when someone starts a comment thread or replies to one, up to five
+	// minutes after the comment is made.
+	CommentCreated *Comment `protobuf:"bytes,26,opt,name=comment_created,json=commentCreated,proto3,oneof"`
+}
+
 func (*Event_Unknown) isEvent_Event() {}
 
 func (*Event_FormSubmission) isEvent_Event() {}
 
+func (*Event_SitePublish) isEvent_Event() {}
+
+func (*Event_PageCreated) isEvent_Event() {}
+
+func (*Event_PageMetadataUpdated) isEvent_Event() {}
+
+func (*Event_PageDeleted) isEvent_Event() {}
+
 func (*Event_EcommNewOrder) isEvent_Event() {}
 
 func (*Event_EcommOrderChanged) isEvent_Event() {}
+
+func (*Event_EcommInventoryChanged) isEvent_Event() {}
+
+func (*Event_MembershipsUserAccountAdded) isEvent_Event() {}
+
+func (*Event_MembershipsUserAccountUpdated) isEvent_Event() {}
+
+func (*Event_MembershipsUserAccountDeleted) isEvent_Event() {}
+
+func (*Event_CollectionItemCreated) isEvent_Event() {}
+
+func (*Event_CollectionItemChanged) isEvent_Event() {}
+
+func (*Event_CollectionItemDeleted) isEvent_Event() {}
+
+func (*Event_CollectionItemPublished) isEvent_Event() {}
+
+func (*Event_CollectionItemUnpublished) isEvent_Event() {}
+
+func (*Event_CommentCreated) isEvent_Event() {}
 
 // Unknown is a delivery of a trigger type hooknorm does not know yet, kept whole.
 type Unknown struct {
@@ -233,7 +477,7 @@ var File_hooknorm_webflow_v1_event_proto protoreflect.FileDescriptor
 
 const file_hooknorm_webflow_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x1fhooknorm/webflow/v1/event.proto\x12\x13hooknorm.webflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a!hooknorm/options/v1/options.proto\x1a)hooknorm/webflow/v1/form_submission.proto\x1a\x1fhooknorm/webflow/v1/order.proto\"\xb4\x04\n" +
+	"\x1fhooknorm/webflow/v1/event.proto\x12\x13hooknorm.webflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a!hooknorm/options/v1/options.proto\x1a)hooknorm/webflow/v1/collection_item.proto\x1a!hooknorm/webflow/v1/comment.proto\x1a)hooknorm/webflow/v1/form_submission.proto\x1a#hooknorm/webflow/v1/inventory.proto\x1a\x1fhooknorm/webflow/v1/order.proto\x1a\x1ehooknorm/webflow/v1/page.proto\x1a\x1ehooknorm/webflow/v1/site.proto\x1a&hooknorm/webflow/v1/user_account.proto\"\xfa\x12\n" +
 	"\x05Event\x12&\n" +
 	"\ftrigger_type\x18\x01 \x01(\tH\x01R\vtriggerType\x88\x01\x01\x12*\n" +
 	"\vapi_version\x18\x02 \x01(\x03B\x04\xe0\xf3\x18\x01H\x02R\n" +
@@ -241,9 +485,28 @@ const file_hooknorm_webflow_v1_event_proto_rawDesc = "" +
 	"\x05extra\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x05extra\x128\n" +
 	"\aunknown\x18\x04 \x01(\v2\x1c.hooknorm.webflow.v1.UnknownH\x00R\aunknown\x12s\n" +
 	"\x0fform_submission\x18\n" +
-	" \x01(\v2#.hooknorm.webflow.v1.FormSubmissionB#\xca\xf3\x18\x0fform_submission\xda\xf3\x18\fsubmitted_atH\x00R\x0eformSubmission\x12h\n" +
+	" \x01(\v2#.hooknorm.webflow.v1.FormSubmissionB#\xca\xf3\x18\x0fform_submission\xda\xf3\x18\fsubmitted_atH\x00R\x0eformSubmission\x12g\n" +
+	"\fsite_publish\x18\v \x01(\v2 .hooknorm.webflow.v1.SitePublishB \xca\xf3\x18\fsite_publish\xda\xf3\x18\fpublished_onH\x00R\vsitePublish\x12^\n" +
+	"\fpage_created\x18\x16 \x01(\v2\x19.hooknorm.webflow.v1.PageB\x1e\xca\xf3\x18\fpage_created\xda\xf3\x18\n" +
+	"created_onH\x00R\vpageCreated\x12z\n" +
+	"\x15page_metadata_updated\x18\x17 \x01(\v2\x19.hooknorm.webflow.v1.PageB)\xca\xf3\x18\x15page_metadata_updated\xda\xf3\x18\flast_updatedH\x00R\x13pageMetadataUpdated\x12^\n" +
+	"\fpage_deleted\x18\x18 \x01(\v2\x19.hooknorm.webflow.v1.PageB\x1e\xca\xf3\x18\fpage_deleted\xda\xf3\x18\n" +
+	"deleted_onH\x00R\vpageDeleted\x12h\n" +
 	"\x0fecomm_new_order\x18\f \x01(\v2\x1a.hooknorm.webflow.v1.OrderB\"\xca\xf3\x18\x0fecomm_new_order\xda\xf3\x18\vaccepted_onH\x00R\recommNewOrder\x12e\n" +
-	"\x13ecomm_order_changed\x18\r \x01(\v2\x1a.hooknorm.webflow.v1.OrderB\x17\xca\xf3\x18\x13ecomm_order_changedH\x00R\x11ecommOrderChangedB\a\n" +
+	"\x13ecomm_order_changed\x18\r \x01(\v2\x1a.hooknorm.webflow.v1.OrderB\x17\xca\xf3\x18\x13ecomm_order_changedH\x00R\x11ecommOrderChanged\x12y\n" +
+	"\x17ecomm_inventory_changed\x18\x0e \x01(\v2\".hooknorm.webflow.v1.InventoryItemB\x1b\xca\xf3\x18\x17ecomm_inventory_changedH\x00R\x15ecommInventoryChanged\x12\xaf\x01\n" +
+	"\x1ememberships_user_account_added\x18\x0f \x01(\v2 .hooknorm.webflow.v1.UserAccountBF\xca\xf3\x18\x1ememberships_user_account_added\xca\xf3\x18\x12user_account_added\xda\xf3\x18\n" +
+	"created_onH\x00R\x1bmembershipsUserAccountAdded\x12\xb9\x01\n" +
+	" memberships_user_account_updated\x18\x10 \x01(\v2 .hooknorm.webflow.v1.UserAccountBL\xca\xf3\x18 memberships_user_account_updated\xca\xf3\x18\x14user_account_updated\xda\xf3\x18\flast_updatedH\x00R\x1dmembershipsUserAccountUpdated\x12\xa9\x01\n" +
+	" memberships_user_account_deleted\x18\x11 \x01(\v2 .hooknorm.webflow.v1.UserAccountB<\xca\xf3\x18 memberships_user_account_deleted\xca\xf3\x18\x14user_account_deletedH\x00R\x1dmembershipsUserAccountDeleted\x12\x88\x01\n" +
+	"\x17collection_item_created\x18\x12 \x01(\v2#.hooknorm.webflow.v1.CollectionItemB)\xca\xf3\x18\x17collection_item_created\xda\xf3\x18\n" +
+	"created_onH\x00R\x15collectionItemCreated\x12\x8a\x01\n" +
+	"\x17collection_item_changed\x18\x13 \x01(\v2#.hooknorm.webflow.v1.CollectionItemB+\xca\xf3\x18\x17collection_item_changed\xda\xf3\x18\flast_updatedH\x00R\x15collectionItemChanged\x12z\n" +
+	"\x17collection_item_deleted\x18\x14 \x01(\v2#.hooknorm.webflow.v1.CollectionItemB\x1b\xca\xf3\x18\x17collection_item_deletedH\x00R\x15collectionItemDeleted\x12\x80\x01\n" +
+	"\x19collection_item_published\x18\x19 \x01(\v2#.hooknorm.webflow.v1.CollectionItemB\x1d\xca\xf3\x18\x19collection_item_publishedH\x00R\x17collectionItemPublished\x12\x86\x01\n" +
+	"\x1bcollection_item_unpublished\x18\x15 \x01(\v2#.hooknorm.webflow.v1.CollectionItemB\x1f\xca\xf3\x18\x1bcollection_item_unpublishedH\x00R\x19collectionItemUnpublished\x12j\n" +
+	"\x0fcomment_created\x18\x1a \x01(\v2\x1c.hooknorm.webflow.v1.CommentB!\xca\xf3\x18\x0fcomment_created\xda\xf3\x18\n" +
+	"created_onH\x00R\x0ecommentCreatedB\a\n" +
 	"\x05eventB\x0f\n" +
 	"\r_trigger_typeB\x0e\n" +
 	"\f_api_version\"^\n" +
@@ -269,21 +532,41 @@ var file_hooknorm_webflow_v1_event_proto_goTypes = []any{
 	(*Unknown)(nil),         // 1: hooknorm.webflow.v1.Unknown
 	(*structpb.Struct)(nil), // 2: google.protobuf.Struct
 	(*FormSubmission)(nil),  // 3: hooknorm.webflow.v1.FormSubmission
-	(*Order)(nil),           // 4: hooknorm.webflow.v1.Order
-	(*structpb.Value)(nil),  // 5: google.protobuf.Value
+	(*SitePublish)(nil),     // 4: hooknorm.webflow.v1.SitePublish
+	(*Page)(nil),            // 5: hooknorm.webflow.v1.Page
+	(*Order)(nil),           // 6: hooknorm.webflow.v1.Order
+	(*InventoryItem)(nil),   // 7: hooknorm.webflow.v1.InventoryItem
+	(*UserAccount)(nil),     // 8: hooknorm.webflow.v1.UserAccount
+	(*CollectionItem)(nil),  // 9: hooknorm.webflow.v1.CollectionItem
+	(*Comment)(nil),         // 10: hooknorm.webflow.v1.Comment
+	(*structpb.Value)(nil),  // 11: google.protobuf.Value
 }
 var file_hooknorm_webflow_v1_event_proto_depIdxs = []int32{
-	2, // 0: hooknorm.webflow.v1.Event.extra:type_name -> google.protobuf.Struct
-	1, // 1: hooknorm.webflow.v1.Event.unknown:type_name -> hooknorm.webflow.v1.Unknown
-	3, // 2: hooknorm.webflow.v1.Event.form_submission:type_name -> hooknorm.webflow.v1.FormSubmission
-	4, // 3: hooknorm.webflow.v1.Event.ecomm_new_order:type_name -> hooknorm.webflow.v1.Order
-	4, // 4: hooknorm.webflow.v1.Event.ecomm_order_changed:type_name -> hooknorm.webflow.v1.Order
-	5, // 5: hooknorm.webflow.v1.Unknown.payload:type_name -> google.protobuf.Value
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	2,  // 0: hooknorm.webflow.v1.Event.extra:type_name -> google.protobuf.Struct
+	1,  // 1: hooknorm.webflow.v1.Event.unknown:type_name -> hooknorm.webflow.v1.Unknown
+	3,  // 2: hooknorm.webflow.v1.Event.form_submission:type_name -> hooknorm.webflow.v1.FormSubmission
+	4,  // 3: hooknorm.webflow.v1.Event.site_publish:type_name -> hooknorm.webflow.v1.SitePublish
+	5,  // 4: hooknorm.webflow.v1.Event.page_created:type_name -> hooknorm.webflow.v1.Page
+	5,  // 5: hooknorm.webflow.v1.Event.page_metadata_updated:type_name -> hooknorm.webflow.v1.Page
+	5,  // 6: hooknorm.webflow.v1.Event.page_deleted:type_name -> hooknorm.webflow.v1.Page
+	6,  // 7: hooknorm.webflow.v1.Event.ecomm_new_order:type_name -> hooknorm.webflow.v1.Order
+	6,  // 8: hooknorm.webflow.v1.Event.ecomm_order_changed:type_name -> hooknorm.webflow.v1.Order
+	7,  // 9: hooknorm.webflow.v1.Event.ecomm_inventory_changed:type_name -> hooknorm.webflow.v1.InventoryItem
+	8,  // 10: hooknorm.webflow.v1.Event.memberships_user_account_added:type_name -> hooknorm.webflow.v1.UserAccount
+	8,  // 11: hooknorm.webflow.v1.Event.memberships_user_account_updated:type_name -> hooknorm.webflow.v1.UserAccount
+	8,  // 12: hooknorm.webflow.v1.Event.memberships_user_account_deleted:type_name -> hooknorm.webflow.v1.UserAccount
+	9,  // 13: hooknorm.webflow.v1.Event.collection_item_created:type_name -> hooknorm.webflow.v1.CollectionItem
+	9,  // 14: hooknorm.webflow.v1.Event.collection_item_changed:type_name -> hooknorm.webflow.v1.CollectionItem
+	9,  // 15: hooknorm.webflow.v1.Event.collection_item_deleted:type_name -> hooknorm.webflow.v1.CollectionItem
+	9,  // 16: hooknorm.webflow.v1.Event.collection_item_published:type_name -> hooknorm.webflow.v1.CollectionItem
+	9,  // 17: hooknorm.webflow.v1.Event.collection_item_unpublished:type_name -> hooknorm.webflow.v1.CollectionItem
+	10, // 18: hooknorm.webflow.v1.Event.comment_created:type_name -> hooknorm.webflow.v1.Comment
+	11, // 19: hooknorm.webflow.v1.Unknown.payload:type_name -> google.protobuf.Value
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_webflow_v1_event_proto_init() }
@@ -291,13 +574,33 @@ func file_hooknorm_webflow_v1_event_proto_init() {
 	if File_hooknorm_webflow_v1_event_proto != nil {
 		return
 	}
+	file_hooknorm_webflow_v1_collection_item_proto_init()
+	file_hooknorm_webflow_v1_comment_proto_init()
 	file_hooknorm_webflow_v1_form_submission_proto_init()
+	file_hooknorm_webflow_v1_inventory_proto_init()
 	file_hooknorm_webflow_v1_order_proto_init()
+	file_hooknorm_webflow_v1_page_proto_init()
+	file_hooknorm_webflow_v1_site_proto_init()
+	file_hooknorm_webflow_v1_user_account_proto_init()
 	file_hooknorm_webflow_v1_event_proto_msgTypes[0].OneofWrappers = []any{
 		(*Event_Unknown)(nil),
 		(*Event_FormSubmission)(nil),
+		(*Event_SitePublish)(nil),
+		(*Event_PageCreated)(nil),
+		(*Event_PageMetadataUpdated)(nil),
+		(*Event_PageDeleted)(nil),
 		(*Event_EcommNewOrder)(nil),
 		(*Event_EcommOrderChanged)(nil),
+		(*Event_EcommInventoryChanged)(nil),
+		(*Event_MembershipsUserAccountAdded)(nil),
+		(*Event_MembershipsUserAccountUpdated)(nil),
+		(*Event_MembershipsUserAccountDeleted)(nil),
+		(*Event_CollectionItemCreated)(nil),
+		(*Event_CollectionItemChanged)(nil),
+		(*Event_CollectionItemDeleted)(nil),
+		(*Event_CollectionItemPublished)(nil),
+		(*Event_CollectionItemUnpublished)(nil),
+		(*Event_CommentCreated)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

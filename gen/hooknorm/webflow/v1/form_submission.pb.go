@@ -110,7 +110,8 @@ type FormSubmission struct {
 	FormId *string `protobuf:"bytes,7,opt,name=form_id,json=formId,proto3,oneof" json:"form_id,omitempty"`
 	// form_element_id is the unique id of the form element on the page (API v2).
 	FormElementId *string `protobuf:"bytes,8,opt,name=form_element_id,json=formElementId,proto3,oneof" json:"form_element_id,omitempty"`
-	// locale_id is the id of the locale the form was submitted in; absent for the primary locale.
+	// locale_id is the id of the locale the form was submitted in; absent for the primary locale
+	// (API v2).
 	LocaleId *string `protobuf:"bytes,9,opt,name=locale_id,json=localeId,proto3,oneof" json:"locale_id,omitempty"`
 	// extra keeps every key of the payload that this message does not model.
 	Extra         *structpb.Struct `protobuf:"bytes,15,opt,name=extra,proto3" json:"extra,omitempty"`

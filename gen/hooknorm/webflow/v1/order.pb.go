@@ -227,6 +227,60 @@ func (AddressType) EnumDescriptor() ([]byte, []int) {
 	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{2}
 }
 
+// JapanType is the script a Japanese order address is written in.
+type JapanType int32
+
+const (
+	// JAPAN_TYPE_UNSPECIFIED means the script was absent or is a value hooknorm does not know;
+	// japan_type_raw then holds it.
+	JapanType_JAPAN_TYPE_UNSPECIFIED JapanType = 0
+	// JAPAN_TYPE_KANA is "kana".
+	JapanType_JAPAN_TYPE_KANA JapanType = 1
+	// JAPAN_TYPE_KANJI is "kanji".
+	JapanType_JAPAN_TYPE_KANJI JapanType = 2
+)
+
+// Enum value maps for JapanType.
+var (
+	JapanType_name = map[int32]string{
+		0: "JAPAN_TYPE_UNSPECIFIED",
+		1: "JAPAN_TYPE_KANA",
+		2: "JAPAN_TYPE_KANJI",
+	}
+	JapanType_value = map[string]int32{
+		"JAPAN_TYPE_UNSPECIFIED": 0,
+		"JAPAN_TYPE_KANA":        1,
+		"JAPAN_TYPE_KANJI":       2,
+	}
+)
+
+func (x JapanType) Enum() *JapanType {
+	p := new(JapanType)
+	*p = x
+	return p
+}
+
+func (x JapanType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (JapanType) Descriptor() protoreflect.EnumDescriptor {
+	return file_hooknorm_webflow_v1_order_proto_enumTypes[3].Descriptor()
+}
+
+func (JapanType) Type() protoreflect.EnumType {
+	return &file_hooknorm_webflow_v1_order_proto_enumTypes[3]
+}
+
+func (x JapanType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use JapanType.Descriptor instead.
+func (JapanType) EnumDescriptor() ([]byte, []int) {
+	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{3}
+}
+
 // CardBrand is the brand of a payment card.
 type CardBrand int32
 
@@ -285,11 +339,11 @@ func (x CardBrand) String() string {
 }
 
 func (CardBrand) Descriptor() protoreflect.EnumDescriptor {
-	return file_hooknorm_webflow_v1_order_proto_enumTypes[3].Descriptor()
+	return file_hooknorm_webflow_v1_order_proto_enumTypes[4].Descriptor()
 }
 
 func (CardBrand) Type() protoreflect.EnumType {
-	return &file_hooknorm_webflow_v1_order_proto_enumTypes[3]
+	return &file_hooknorm_webflow_v1_order_proto_enumTypes[4]
 }
 
 func (x CardBrand) Number() protoreflect.EnumNumber {
@@ -298,7 +352,7 @@ func (x CardBrand) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CardBrand.Descriptor instead.
 func (CardBrand) EnumDescriptor() ([]byte, []int) {
-	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{3}
+	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{4}
 }
 
 // ExtraType says what kind of amount an order totals extra is.
@@ -347,11 +401,11 @@ func (x ExtraType) String() string {
 }
 
 func (ExtraType) Descriptor() protoreflect.EnumDescriptor {
-	return file_hooknorm_webflow_v1_order_proto_enumTypes[4].Descriptor()
+	return file_hooknorm_webflow_v1_order_proto_enumTypes[5].Descriptor()
 }
 
 func (ExtraType) Type() protoreflect.EnumType {
-	return &file_hooknorm_webflow_v1_order_proto_enumTypes[4]
+	return &file_hooknorm_webflow_v1_order_proto_enumTypes[5]
 }
 
 func (x ExtraType) Number() protoreflect.EnumNumber {
@@ -360,7 +414,7 @@ func (x ExtraType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ExtraType.Descriptor instead.
 func (ExtraType) EnumDescriptor() ([]byte, []int) {
-	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{4}
+	return file_hooknorm_webflow_v1_order_proto_rawDescGZIP(), []int{5}
 }
 
 // Order is a Webflow e-commerce order: the payload of ecomm_new_order and ecomm_order_changed, in
@@ -408,7 +462,7 @@ type Order struct {
 	ShippingProvider *string `protobuf:"bytes,20,opt,name=shipping_provider,json=shippingProvider,proto3,oneof" json:"shipping_provider,omitempty"`
 	// shipping_tracking is the tracking number noted through the API.
 	ShippingTracking *string `protobuf:"bytes,21,opt,name=shipping_tracking,json=shippingTracking,proto3,oneof" json:"shipping_tracking,omitempty"`
-	// shipping_tracking_url is the tracking URL noted through the API; sent as
+	// shipping_tracking_url is the tracking URL noted through the API (API v2); sent as
 	// "shippingTrackingURL".
 	ShippingTrackingUrl *string `protobuf:"bytes,22,opt,name=shipping_tracking_url,json=shippingTrackingUrl,proto3,oneof" json:"shipping_tracking_url,omitempty"`
 	// customer_info is who placed the order.
@@ -809,8 +863,11 @@ type Address struct {
 	Type AddressType `protobuf:"varint,1,opt,name=type,proto3,enum=hooknorm.webflow.v1.AddressType" json:"type,omitempty"`
 	// type_raw is type exactly as sent, kept so a new value is never lost.
 	TypeRaw *string `protobuf:"bytes,2,opt,name=type_raw,json=typeRaw,proto3,oneof" json:"type_raw,omitempty"`
-	// japan_type is the script of a Japanese address, "kana" or "kanji", for orders from Japan.
-	JapanType *string `protobuf:"bytes,3,opt,name=japan_type,json=japanType,proto3,oneof" json:"japan_type,omitempty"`
+	// japan_type is the script a Japanese address is written in; sent only for orders placed from
+	// Japan, and null otherwise.
+	JapanType JapanType `protobuf:"varint,3,opt,name=japan_type,json=japanType,proto3,enum=hooknorm.webflow.v1.JapanType" json:"japan_type,omitempty"`
+	// japan_type_raw is japan_type exactly as sent, kept so a new value is never lost.
+	JapanTypeRaw *string `protobuf:"bytes,11,opt,name=japan_type_raw,json=japanTypeRaw,proto3,oneof" json:"japan_type_raw,omitempty"`
 	// addressee is who the address is for.
 	Addressee *string `protobuf:"bytes,4,opt,name=addressee,proto3,oneof" json:"addressee,omitempty"`
 	// line1 is the first address line.
@@ -875,9 +932,16 @@ func (x *Address) GetTypeRaw() string {
 	return ""
 }
 
-func (x *Address) GetJapanType() string {
-	if x != nil && x.JapanType != nil {
-		return *x.JapanType
+func (x *Address) GetJapanType() JapanType {
+	if x != nil {
+		return x.JapanType
+	}
+	return JapanType_JAPAN_TYPE_UNSPECIFIED
+}
+
+func (x *Address) GetJapanTypeRaw() string {
+	if x != nil && x.JapanTypeRaw != nil {
+		return *x.JapanTypeRaw
 	}
 	return ""
 }
@@ -1916,6 +1980,12 @@ type OrderMetadata struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// is_buy_now says whether the order came from a "buy now" button.
 	IsBuyNow *bool `protobuf:"varint,1,opt,name=is_buy_now,json=isBuyNow,proto3,oneof" json:"is_buy_now,omitempty"`
+	// has_downloads says whether the order includes downloadable items. Webflow's API v2 schema
+	// puts it on the order (Order.has_downloads); only its example puts it here.
+	HasDownloads *bool `protobuf:"varint,2,opt,name=has_downloads,json=hasDownloads,proto3,oneof" json:"has_downloads,omitempty"`
+	// payment_processor is the processor that took the payment, for example "stripe". Webflow's
+	// API v2 schema puts it on the order (Order.payment_processor); only its example puts it here.
+	PaymentProcessor *string `protobuf:"bytes,3,opt,name=payment_processor,json=paymentProcessor,proto3,oneof" json:"payment_processor,omitempty"`
 	// extra keeps every key of the metadata that this message does not model.
 	Extra         *structpb.Struct `protobuf:"bytes,15,opt,name=extra,proto3" json:"extra,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1957,6 +2027,20 @@ func (x *OrderMetadata) GetIsBuyNow() bool {
 		return *x.IsBuyNow
 	}
 	return false
+}
+
+func (x *OrderMetadata) GetHasDownloads() bool {
+	if x != nil && x.HasDownloads != nil {
+		return *x.HasDownloads
+	}
+	return false
+}
+
+func (x *OrderMetadata) GetPaymentProcessor() string {
+	if x != nil && x.PaymentProcessor != nil {
+		return *x.PaymentProcessor
+	}
+	return ""
 }
 
 func (x *OrderMetadata) GetExtra() *structpb.Struct {
@@ -2277,12 +2361,13 @@ const file_hooknorm_webflow_v1_order_proto_rawDesc = "" +
 	"\x05_unitB\b\n" +
 	"\x06_valueB\n" +
 	"\n" +
-	"\b_display\"\xf1\x03\n" +
+	"\b_display\"\xbb\x04\n" +
 	"\aAddress\x124\n" +
 	"\x04type\x18\x01 \x01(\x0e2 .hooknorm.webflow.v1.AddressTypeR\x04type\x12\x1e\n" +
-	"\btype_raw\x18\x02 \x01(\tH\x00R\atypeRaw\x88\x01\x01\x12\"\n" +
+	"\btype_raw\x18\x02 \x01(\tH\x00R\atypeRaw\x88\x01\x01\x12=\n" +
 	"\n" +
-	"japan_type\x18\x03 \x01(\tH\x01R\tjapanType\x88\x01\x01\x12!\n" +
+	"japan_type\x18\x03 \x01(\x0e2\x1e.hooknorm.webflow.v1.JapanTypeR\tjapanType\x12)\n" +
+	"\x0ejapan_type_raw\x18\v \x01(\tH\x01R\fjapanTypeRaw\x88\x01\x01\x12!\n" +
 	"\taddressee\x18\x04 \x01(\tH\x02R\taddressee\x88\x01\x01\x12\x19\n" +
 	"\x05line1\x18\x05 \x01(\tH\x03R\x05line1\x88\x01\x01\x12\x19\n" +
 	"\x05line2\x18\x06 \x01(\tH\x04R\x05line2\x88\x01\x01\x12\x17\n" +
@@ -2293,8 +2378,8 @@ const file_hooknorm_webflow_v1_order_proto_rawDesc = "" +
 	" \x01(\tH\bR\n" +
 	"postalCode\x88\x01\x01\x12-\n" +
 	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extraB\v\n" +
-	"\t_type_rawB\r\n" +
-	"\v_japan_typeB\f\n" +
+	"\t_type_rawB\x11\n" +
+	"\x0f_japan_type_rawB\f\n" +
 	"\n" +
 	"_addresseeB\b\n" +
 	"\x06_line1B\b\n" +
@@ -2452,12 +2537,16 @@ const file_hooknorm_webflow_v1_order_proto_rawDesc = "" +
 	"\v_text_inputB\f\n" +
 	"\n" +
 	"_text_areaB\v\n" +
-	"\t_checkbox\"p\n" +
+	"\t_checkbox\"\xf4\x01\n" +
 	"\rOrderMetadata\x12!\n" +
 	"\n" +
-	"is_buy_now\x18\x01 \x01(\bH\x00R\bisBuyNow\x88\x01\x01\x12-\n" +
+	"is_buy_now\x18\x01 \x01(\bH\x00R\bisBuyNow\x88\x01\x01\x12(\n" +
+	"\rhas_downloads\x18\x02 \x01(\bH\x01R\fhasDownloads\x88\x01\x01\x120\n" +
+	"\x11payment_processor\x18\x03 \x01(\tH\x02R\x10paymentProcessor\x88\x01\x01\x12-\n" +
 	"\x05extra\x18\x0f \x01(\v2\x17.google.protobuf.StructR\x05extraB\r\n" +
-	"\v_is_buy_now\"\xdd\x01\n" +
+	"\v_is_buy_nowB\x10\n" +
+	"\x0e_has_downloadsB\x14\n" +
+	"\x12_payment_processor\"\xdd\x01\n" +
 	"\x06Totals\x127\n" +
 	"\bsubtotal\x18\x01 \x01(\v2\x1b.hooknorm.webflow.v1.AmountR\bsubtotal\x128\n" +
 	"\x06extras\x18\x02 \x03(\v2 .hooknorm.webflow.v1.TotalsExtraR\x06extras\x121\n" +
@@ -2502,7 +2591,11 @@ const file_hooknorm_webflow_v1_order_proto_rawDesc = "" +
 	"\vAddressType\x12\x1c\n" +
 	"\x18ADDRESS_TYPE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15ADDRESS_TYPE_SHIPPING\x10\x01\x12\x18\n" +
-	"\x14ADDRESS_TYPE_BILLING\x10\x02*\xd9\x01\n" +
+	"\x14ADDRESS_TYPE_BILLING\x10\x02*R\n" +
+	"\tJapanType\x12\x1a\n" +
+	"\x16JAPAN_TYPE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fJAPAN_TYPE_KANA\x10\x01\x12\x14\n" +
+	"\x10JAPAN_TYPE_KANJI\x10\x02*\xd9\x01\n" +
 	"\tCardBrand\x12\x1a\n" +
 	"\x16CARD_BRAND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCARD_BRAND_VISA\x10\x01\x12\x1f\n" +
@@ -2531,93 +2624,95 @@ func file_hooknorm_webflow_v1_order_proto_rawDescGZIP() []byte {
 	return file_hooknorm_webflow_v1_order_proto_rawDescData
 }
 
-var file_hooknorm_webflow_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_hooknorm_webflow_v1_order_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_hooknorm_webflow_v1_order_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_hooknorm_webflow_v1_order_proto_goTypes = []any{
 	(OrderStatus)(0),              // 0: hooknorm.webflow.v1.OrderStatus
 	(DisputeStatus)(0),            // 1: hooknorm.webflow.v1.DisputeStatus
 	(AddressType)(0),              // 2: hooknorm.webflow.v1.AddressType
-	(CardBrand)(0),                // 3: hooknorm.webflow.v1.CardBrand
-	(ExtraType)(0),                // 4: hooknorm.webflow.v1.ExtraType
-	(*Order)(nil),                 // 5: hooknorm.webflow.v1.Order
-	(*Amount)(nil),                // 6: hooknorm.webflow.v1.Amount
-	(*Address)(nil),               // 7: hooknorm.webflow.v1.Address
-	(*CustomerInfo)(nil),          // 8: hooknorm.webflow.v1.CustomerInfo
-	(*PurchasedItem)(nil),         // 9: hooknorm.webflow.v1.PurchasedItem
-	(*VariantImage)(nil),          // 10: hooknorm.webflow.v1.VariantImage
-	(*ImageFile)(nil),             // 11: hooknorm.webflow.v1.ImageFile
-	(*ImageVariant)(nil),          // 12: hooknorm.webflow.v1.ImageVariant
-	(*StripeDetails)(nil),         // 13: hooknorm.webflow.v1.StripeDetails
-	(*StripeCard)(nil),            // 14: hooknorm.webflow.v1.StripeCard
-	(*CardExpiry)(nil),            // 15: hooknorm.webflow.v1.CardExpiry
-	(*PaypalDetails)(nil),         // 16: hooknorm.webflow.v1.PaypalDetails
-	(*CustomData)(nil),            // 17: hooknorm.webflow.v1.CustomData
-	(*OrderMetadata)(nil),         // 18: hooknorm.webflow.v1.OrderMetadata
-	(*Totals)(nil),                // 19: hooknorm.webflow.v1.Totals
-	(*TotalsExtra)(nil),           // 20: hooknorm.webflow.v1.TotalsExtra
-	(*DownloadFile)(nil),          // 21: hooknorm.webflow.v1.DownloadFile
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*structpb.Struct)(nil),       // 23: google.protobuf.Struct
+	(JapanType)(0),                // 3: hooknorm.webflow.v1.JapanType
+	(CardBrand)(0),                // 4: hooknorm.webflow.v1.CardBrand
+	(ExtraType)(0),                // 5: hooknorm.webflow.v1.ExtraType
+	(*Order)(nil),                 // 6: hooknorm.webflow.v1.Order
+	(*Amount)(nil),                // 7: hooknorm.webflow.v1.Amount
+	(*Address)(nil),               // 8: hooknorm.webflow.v1.Address
+	(*CustomerInfo)(nil),          // 9: hooknorm.webflow.v1.CustomerInfo
+	(*PurchasedItem)(nil),         // 10: hooknorm.webflow.v1.PurchasedItem
+	(*VariantImage)(nil),          // 11: hooknorm.webflow.v1.VariantImage
+	(*ImageFile)(nil),             // 12: hooknorm.webflow.v1.ImageFile
+	(*ImageVariant)(nil),          // 13: hooknorm.webflow.v1.ImageVariant
+	(*StripeDetails)(nil),         // 14: hooknorm.webflow.v1.StripeDetails
+	(*StripeCard)(nil),            // 15: hooknorm.webflow.v1.StripeCard
+	(*CardExpiry)(nil),            // 16: hooknorm.webflow.v1.CardExpiry
+	(*PaypalDetails)(nil),         // 17: hooknorm.webflow.v1.PaypalDetails
+	(*CustomData)(nil),            // 18: hooknorm.webflow.v1.CustomData
+	(*OrderMetadata)(nil),         // 19: hooknorm.webflow.v1.OrderMetadata
+	(*Totals)(nil),                // 20: hooknorm.webflow.v1.Totals
+	(*TotalsExtra)(nil),           // 21: hooknorm.webflow.v1.TotalsExtra
+	(*DownloadFile)(nil),          // 22: hooknorm.webflow.v1.DownloadFile
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*structpb.Struct)(nil),       // 24: google.protobuf.Struct
 }
 var file_hooknorm_webflow_v1_order_proto_depIdxs = []int32{
 	0,  // 0: hooknorm.webflow.v1.Order.status:type_name -> hooknorm.webflow.v1.OrderStatus
-	22, // 1: hooknorm.webflow.v1.Order.accepted_on:type_name -> google.protobuf.Timestamp
-	22, // 2: hooknorm.webflow.v1.Order.fulfilled_on:type_name -> google.protobuf.Timestamp
-	22, // 3: hooknorm.webflow.v1.Order.refunded_on:type_name -> google.protobuf.Timestamp
-	22, // 4: hooknorm.webflow.v1.Order.disputed_on:type_name -> google.protobuf.Timestamp
-	22, // 5: hooknorm.webflow.v1.Order.dispute_updated_on:type_name -> google.protobuf.Timestamp
+	23, // 1: hooknorm.webflow.v1.Order.accepted_on:type_name -> google.protobuf.Timestamp
+	23, // 2: hooknorm.webflow.v1.Order.fulfilled_on:type_name -> google.protobuf.Timestamp
+	23, // 3: hooknorm.webflow.v1.Order.refunded_on:type_name -> google.protobuf.Timestamp
+	23, // 4: hooknorm.webflow.v1.Order.disputed_on:type_name -> google.protobuf.Timestamp
+	23, // 5: hooknorm.webflow.v1.Order.dispute_updated_on:type_name -> google.protobuf.Timestamp
 	1,  // 6: hooknorm.webflow.v1.Order.dispute_last_status:type_name -> hooknorm.webflow.v1.DisputeStatus
-	6,  // 7: hooknorm.webflow.v1.Order.customer_paid:type_name -> hooknorm.webflow.v1.Amount
-	6,  // 8: hooknorm.webflow.v1.Order.net_amount:type_name -> hooknorm.webflow.v1.Amount
-	6,  // 9: hooknorm.webflow.v1.Order.application_fee:type_name -> hooknorm.webflow.v1.Amount
-	7,  // 10: hooknorm.webflow.v1.Order.all_addresses:type_name -> hooknorm.webflow.v1.Address
-	7,  // 11: hooknorm.webflow.v1.Order.shipping_address:type_name -> hooknorm.webflow.v1.Address
-	7,  // 12: hooknorm.webflow.v1.Order.billing_address:type_name -> hooknorm.webflow.v1.Address
-	8,  // 13: hooknorm.webflow.v1.Order.customer_info:type_name -> hooknorm.webflow.v1.CustomerInfo
-	9,  // 14: hooknorm.webflow.v1.Order.purchased_items:type_name -> hooknorm.webflow.v1.PurchasedItem
-	13, // 15: hooknorm.webflow.v1.Order.stripe_details:type_name -> hooknorm.webflow.v1.StripeDetails
-	14, // 16: hooknorm.webflow.v1.Order.stripe_card:type_name -> hooknorm.webflow.v1.StripeCard
-	16, // 17: hooknorm.webflow.v1.Order.paypal_details:type_name -> hooknorm.webflow.v1.PaypalDetails
-	17, // 18: hooknorm.webflow.v1.Order.custom_data:type_name -> hooknorm.webflow.v1.CustomData
-	18, // 19: hooknorm.webflow.v1.Order.metadata:type_name -> hooknorm.webflow.v1.OrderMetadata
-	19, // 20: hooknorm.webflow.v1.Order.totals:type_name -> hooknorm.webflow.v1.Totals
-	21, // 21: hooknorm.webflow.v1.Order.download_files:type_name -> hooknorm.webflow.v1.DownloadFile
-	23, // 22: hooknorm.webflow.v1.Order.extra:type_name -> google.protobuf.Struct
-	23, // 23: hooknorm.webflow.v1.Amount.extra:type_name -> google.protobuf.Struct
+	7,  // 7: hooknorm.webflow.v1.Order.customer_paid:type_name -> hooknorm.webflow.v1.Amount
+	7,  // 8: hooknorm.webflow.v1.Order.net_amount:type_name -> hooknorm.webflow.v1.Amount
+	7,  // 9: hooknorm.webflow.v1.Order.application_fee:type_name -> hooknorm.webflow.v1.Amount
+	8,  // 10: hooknorm.webflow.v1.Order.all_addresses:type_name -> hooknorm.webflow.v1.Address
+	8,  // 11: hooknorm.webflow.v1.Order.shipping_address:type_name -> hooknorm.webflow.v1.Address
+	8,  // 12: hooknorm.webflow.v1.Order.billing_address:type_name -> hooknorm.webflow.v1.Address
+	9,  // 13: hooknorm.webflow.v1.Order.customer_info:type_name -> hooknorm.webflow.v1.CustomerInfo
+	10, // 14: hooknorm.webflow.v1.Order.purchased_items:type_name -> hooknorm.webflow.v1.PurchasedItem
+	14, // 15: hooknorm.webflow.v1.Order.stripe_details:type_name -> hooknorm.webflow.v1.StripeDetails
+	15, // 16: hooknorm.webflow.v1.Order.stripe_card:type_name -> hooknorm.webflow.v1.StripeCard
+	17, // 17: hooknorm.webflow.v1.Order.paypal_details:type_name -> hooknorm.webflow.v1.PaypalDetails
+	18, // 18: hooknorm.webflow.v1.Order.custom_data:type_name -> hooknorm.webflow.v1.CustomData
+	19, // 19: hooknorm.webflow.v1.Order.metadata:type_name -> hooknorm.webflow.v1.OrderMetadata
+	20, // 20: hooknorm.webflow.v1.Order.totals:type_name -> hooknorm.webflow.v1.Totals
+	22, // 21: hooknorm.webflow.v1.Order.download_files:type_name -> hooknorm.webflow.v1.DownloadFile
+	24, // 22: hooknorm.webflow.v1.Order.extra:type_name -> google.protobuf.Struct
+	24, // 23: hooknorm.webflow.v1.Amount.extra:type_name -> google.protobuf.Struct
 	2,  // 24: hooknorm.webflow.v1.Address.type:type_name -> hooknorm.webflow.v1.AddressType
-	23, // 25: hooknorm.webflow.v1.Address.extra:type_name -> google.protobuf.Struct
-	23, // 26: hooknorm.webflow.v1.CustomerInfo.extra:type_name -> google.protobuf.Struct
-	6,  // 27: hooknorm.webflow.v1.PurchasedItem.row_total:type_name -> hooknorm.webflow.v1.Amount
-	10, // 28: hooknorm.webflow.v1.PurchasedItem.variant_image:type_name -> hooknorm.webflow.v1.VariantImage
-	6,  // 29: hooknorm.webflow.v1.PurchasedItem.variant_price:type_name -> hooknorm.webflow.v1.Amount
-	23, // 30: hooknorm.webflow.v1.PurchasedItem.extra:type_name -> google.protobuf.Struct
-	11, // 31: hooknorm.webflow.v1.VariantImage.file:type_name -> hooknorm.webflow.v1.ImageFile
-	23, // 32: hooknorm.webflow.v1.VariantImage.extra:type_name -> google.protobuf.Struct
-	22, // 33: hooknorm.webflow.v1.ImageFile.created_on:type_name -> google.protobuf.Timestamp
-	12, // 34: hooknorm.webflow.v1.ImageFile.variants:type_name -> hooknorm.webflow.v1.ImageVariant
-	23, // 35: hooknorm.webflow.v1.ImageFile.extra:type_name -> google.protobuf.Struct
-	23, // 36: hooknorm.webflow.v1.ImageVariant.extra:type_name -> google.protobuf.Struct
-	23, // 37: hooknorm.webflow.v1.StripeDetails.extra:type_name -> google.protobuf.Struct
-	3,  // 38: hooknorm.webflow.v1.StripeCard.brand:type_name -> hooknorm.webflow.v1.CardBrand
-	15, // 39: hooknorm.webflow.v1.StripeCard.expires:type_name -> hooknorm.webflow.v1.CardExpiry
-	23, // 40: hooknorm.webflow.v1.StripeCard.extra:type_name -> google.protobuf.Struct
-	23, // 41: hooknorm.webflow.v1.CardExpiry.extra:type_name -> google.protobuf.Struct
-	23, // 42: hooknorm.webflow.v1.PaypalDetails.extra:type_name -> google.protobuf.Struct
-	23, // 43: hooknorm.webflow.v1.CustomData.extra:type_name -> google.protobuf.Struct
-	23, // 44: hooknorm.webflow.v1.OrderMetadata.extra:type_name -> google.protobuf.Struct
-	6,  // 45: hooknorm.webflow.v1.Totals.subtotal:type_name -> hooknorm.webflow.v1.Amount
-	20, // 46: hooknorm.webflow.v1.Totals.extras:type_name -> hooknorm.webflow.v1.TotalsExtra
-	6,  // 47: hooknorm.webflow.v1.Totals.total:type_name -> hooknorm.webflow.v1.Amount
-	23, // 48: hooknorm.webflow.v1.Totals.extra:type_name -> google.protobuf.Struct
-	4,  // 49: hooknorm.webflow.v1.TotalsExtra.type:type_name -> hooknorm.webflow.v1.ExtraType
-	6,  // 50: hooknorm.webflow.v1.TotalsExtra.price:type_name -> hooknorm.webflow.v1.Amount
-	23, // 51: hooknorm.webflow.v1.TotalsExtra.extra:type_name -> google.protobuf.Struct
-	23, // 52: hooknorm.webflow.v1.DownloadFile.extra:type_name -> google.protobuf.Struct
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	3,  // 25: hooknorm.webflow.v1.Address.japan_type:type_name -> hooknorm.webflow.v1.JapanType
+	24, // 26: hooknorm.webflow.v1.Address.extra:type_name -> google.protobuf.Struct
+	24, // 27: hooknorm.webflow.v1.CustomerInfo.extra:type_name -> google.protobuf.Struct
+	7,  // 28: hooknorm.webflow.v1.PurchasedItem.row_total:type_name -> hooknorm.webflow.v1.Amount
+	11, // 29: hooknorm.webflow.v1.PurchasedItem.variant_image:type_name -> hooknorm.webflow.v1.VariantImage
+	7,  // 30: hooknorm.webflow.v1.PurchasedItem.variant_price:type_name -> hooknorm.webflow.v1.Amount
+	24, // 31: hooknorm.webflow.v1.PurchasedItem.extra:type_name -> google.protobuf.Struct
+	12, // 32: hooknorm.webflow.v1.VariantImage.file:type_name -> hooknorm.webflow.v1.ImageFile
+	24, // 33: hooknorm.webflow.v1.VariantImage.extra:type_name -> google.protobuf.Struct
+	23, // 34: hooknorm.webflow.v1.ImageFile.created_on:type_name -> google.protobuf.Timestamp
+	13, // 35: hooknorm.webflow.v1.ImageFile.variants:type_name -> hooknorm.webflow.v1.ImageVariant
+	24, // 36: hooknorm.webflow.v1.ImageFile.extra:type_name -> google.protobuf.Struct
+	24, // 37: hooknorm.webflow.v1.ImageVariant.extra:type_name -> google.protobuf.Struct
+	24, // 38: hooknorm.webflow.v1.StripeDetails.extra:type_name -> google.protobuf.Struct
+	4,  // 39: hooknorm.webflow.v1.StripeCard.brand:type_name -> hooknorm.webflow.v1.CardBrand
+	16, // 40: hooknorm.webflow.v1.StripeCard.expires:type_name -> hooknorm.webflow.v1.CardExpiry
+	24, // 41: hooknorm.webflow.v1.StripeCard.extra:type_name -> google.protobuf.Struct
+	24, // 42: hooknorm.webflow.v1.CardExpiry.extra:type_name -> google.protobuf.Struct
+	24, // 43: hooknorm.webflow.v1.PaypalDetails.extra:type_name -> google.protobuf.Struct
+	24, // 44: hooknorm.webflow.v1.CustomData.extra:type_name -> google.protobuf.Struct
+	24, // 45: hooknorm.webflow.v1.OrderMetadata.extra:type_name -> google.protobuf.Struct
+	7,  // 46: hooknorm.webflow.v1.Totals.subtotal:type_name -> hooknorm.webflow.v1.Amount
+	21, // 47: hooknorm.webflow.v1.Totals.extras:type_name -> hooknorm.webflow.v1.TotalsExtra
+	7,  // 48: hooknorm.webflow.v1.Totals.total:type_name -> hooknorm.webflow.v1.Amount
+	24, // 49: hooknorm.webflow.v1.Totals.extra:type_name -> google.protobuf.Struct
+	5,  // 50: hooknorm.webflow.v1.TotalsExtra.type:type_name -> hooknorm.webflow.v1.ExtraType
+	7,  // 51: hooknorm.webflow.v1.TotalsExtra.price:type_name -> hooknorm.webflow.v1.Amount
+	24, // 52: hooknorm.webflow.v1.TotalsExtra.extra:type_name -> google.protobuf.Struct
+	24, // 53: hooknorm.webflow.v1.DownloadFile.extra:type_name -> google.protobuf.Struct
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_webflow_v1_order_proto_init() }
@@ -2646,7 +2741,7 @@ func file_hooknorm_webflow_v1_order_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooknorm_webflow_v1_order_proto_rawDesc), len(file_hooknorm_webflow_v1_order_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
