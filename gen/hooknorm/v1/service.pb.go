@@ -29,8 +29,9 @@ type NormalizeRequest struct {
 	Source Source `protobuf:"varint,1,opt,name=source,proto3,enum=hooknorm.v1.Source" json:"source,omitempty"`
 	// payload is the raw body exactly as the provider sent it.
 	Payload []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
-	// trigger_type is the Webflow trigger type, needed only for an API v1 delivery, whose bare body
-	// does not name it. It must be empty for ClickFunnels.
+	// trigger_type is the event type given outside the body: needed for a Webflow API v1 delivery,
+	// whose bare body does not name it, and for a ClickFunnels body that is a resource alone. When
+	// the body names its type too, both must agree.
 	TriggerType string `protobuf:"bytes,3,opt,name=trigger_type,json=triggerType,proto3" json:"trigger_type,omitempty"`
 	// headers are the provider's HTTP headers (for example x-webflow-timestamp); optional here.
 	Headers map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -158,8 +159,9 @@ type IngestRequest struct {
 	Source Source `protobuf:"varint,1,opt,name=source,proto3,enum=hooknorm.v1.Source" json:"source,omitempty"`
 	// payload is the raw body exactly as the provider sent it; signatures are checked on these bytes.
 	Payload []byte `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
-	// trigger_type is the Webflow trigger type, needed only for an API v1 delivery, whose bare body
-	// does not name it. It must be empty for ClickFunnels.
+	// trigger_type is the event type given outside the body: needed for a Webflow API v1 delivery,
+	// whose bare body does not name it, and for a ClickFunnels body that is a resource alone. When
+	// the body names its type too, both must agree.
 	TriggerType string `protobuf:"bytes,3,opt,name=trigger_type,json=triggerType,proto3" json:"trigger_type,omitempty"`
 	// headers are the provider's HTTP headers, including its signature and timestamp headers.
 	Headers       map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`

@@ -87,31 +87,3 @@ func (c *Cases) All() []*Case { return c.all }
 func CaseName(eventType string) string {
 	return strings.NewReplacer("/", "_", ".", "_", "-", "_").Replace(eventType)
 }
-
-// FillCase puts an event's data into env's oneof case for eventType and returns that case, or nil
-// when hooknorm does not know the type. A known type's data is read into the case's message (an
-// object) or, if it is not an object, kept in env's extra Struct under dataKey so nothing is lost.
-// An unknown type gets the unknown case, whose message holds the type string in field 1 and the
-// data, whole, as a google.protobuf.Value in field 2.
-func (d *Decoder) FillCase(env protoreflect.Message, cases *Cases, eventType string, data any, dataKey string) *Case {
-	kase := cases.Lookup(eventType)
-	if kase == nil {
-		fd := cases.Unknown()
-		unknown := env.NewField(fd).Message()
-		fields := unknown.Descriptor().Fields()
-		unknown.Set(fields.ByNumber(1), protoreflect.ValueOfString(eventType))
-		unknown.Set(fields.ByNumber(2), protoreflect.ValueOfMessage(valueOf(data).ProtoReflect()))
-		env.Set(fd, protoreflect.ValueOfMessage(unknown))
-		return nil
-	}
-	msg := env.NewField(kase.Field).Message()
-	switch obj := data.(type) {
-	case map[string]any:
-		d.Fill(msg, obj)
-	case nil:
-	default:
-		d.Keep(env, dataKey, data)
-	}
-	env.Set(kase.Field, protoreflect.ValueOfMessage(msg))
-	return kase
-}

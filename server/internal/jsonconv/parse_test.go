@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
-	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
+	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 )
 
@@ -25,11 +25,16 @@ func TestParseRefusals(t *testing.T) {
 		{"invalid UTF-8", "{\"a\": \"\xc3\x28\"}", 8, hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, 7},
 		{"NUL byte outside a string", "{\"a\": 1}\x00", 8, hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, 8},
 		{"too deep", `{"a": [[[{}]]]}`, 3, hooknormv1.ErrorReason_ERROR_REASON_NESTING_TOO_DEEP, 8},
-		{"10,000 levels", strings.Repeat("[", 10000) + strings.Repeat("]", 10000), 64, hooknormv1.ErrorReason_ERROR_REASON_NESTING_TOO_DEEP, 64},
+		{"too deep in a known field", `{"value": [[[{}]]]}`, 3, hooknormv1.ErrorReason_ERROR_REASON_NESTING_TOO_DEEP, 12},
+		{"10,000 levels", `{"a":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`, 64, hooknormv1.ErrorReason_ERROR_REASON_NESTING_TOO_DEEP, 68},
+		{"not an object", `[1, 2]`, 8, hooknormv1.ErrorReason_ERROR_REASON_NOT_AN_OBJECT, -1},
+		{"not an object, and malformed", `[1, 2`, 8, hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, 5},
+		{"lone surrogate", `{"a": "\ud800"}`, 8, hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, 7},
+		{"control character in a string", "{\"a\": \"x\ny\"}", 8, hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, 8},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := jsonconv.Parse([]byte(c.body), c.maxDepth)
+			err := newDecoder(t).Unmarshal([]byte(c.body), &webflowv1.Amount{}, c.maxDepth)
 			r, ok := rejection.As(err)
 			if !ok {
 				t.Fatalf("error %v is not a rejection", err)
@@ -46,10 +51,10 @@ func TestParseAccepts(t *testing.T) {
 		`{}`,
 		"\n{\"a\": \"\\u0000 and \\\" and [ { in a string\"}\n",
 		`{"deep": [[["fine"]]]}`,
-		`[1, "two", null]`,
+		`{"a": 1, "a": 2}`,
 	} {
-		if _, err := jsonconv.Parse([]byte(body), 4); err != nil {
-			t.Errorf("Parse(%q) = %v", body, err)
+		if err := newDecoder(t).Unmarshal([]byte(body), &webflowv1.Amount{}, 4); err != nil {
+			t.Errorf("Unmarshal(%q) = %v", body, err)
 		}
 	}
 }

@@ -1,13 +1,10 @@
 package jsonconv
 
 import (
-	"encoding/json"
+	"bytes"
 	"math"
 	"strconv"
-	"strings"
 	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // timeLayouts are the textual timestamp forms the providers send, tried in order: ISO 8601 with
@@ -27,36 +24,29 @@ var timeLayouts = []string{
 // 5138, 1e11 milliseconds is March 1973.
 const epochMillisThreshold = 1e11
 
+// Range of a google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+const (
+	minTimestampSeconds = -62135596800
+	maxTimestampSeconds = 253402300799
+)
+
 // timestamp reads an ISO 8601 string, or Unix epoch seconds or milliseconds given as a number or
-// a string of digits. It reports false for anything else, or for a time outside the range a
-// google.protobuf.Timestamp holds.
-func timestamp(val any) (*timestamppb.Timestamp, bool) {
-	var t time.Time
-	switch v := val.(type) {
-	case json.Number:
-		parsed, ok := epoch(v.String())
-		if !ok {
-			return nil, false
-		}
-		t = parsed
-	case string:
-		s := strings.TrimSpace(v)
-		parsed, ok := epoch(s)
-		if !ok {
-			parsed, ok = parseTime(s)
-		}
-		if !ok {
-			return nil, false
-		}
-		t = parsed
-	default:
-		return nil, false
+// a string of digits, as seconds and nanoseconds since the epoch. It reports false for anything
+// else, or for a time outside the range a google.protobuf.Timestamp holds.
+func timestamp(text []byte, isNumber bool) (int64, int32, bool) {
+	text = bytes.TrimSpace(text)
+	t, ok := epoch(text)
+	if !ok && !isNumber {
+		t, ok = parseTime(string(text))
 	}
-	ts := timestamppb.New(t)
-	if ts.CheckValid() != nil {
-		return nil, false
+	if !ok {
+		return 0, 0, false
 	}
-	return ts, true
+	seconds, nanos := t.Unix(), int32(t.Nanosecond())
+	if seconds < minTimestampSeconds || seconds > maxTimestampSeconds {
+		return 0, 0, false
+	}
+	return seconds, nanos, true
 }
 
 func parseTime(s string) (time.Time, bool) {
@@ -70,15 +60,18 @@ func parseTime(s string) (time.Time, bool) {
 
 // epoch reads Unix seconds or milliseconds written as a decimal number; integers are read
 // exactly, fractions to the nearest nanosecond.
-func epoch(s string) (time.Time, bool) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+func epoch(s []byte) (time.Time, bool) {
+	if n, ok := plainInteger(s); ok {
 		if math.Abs(float64(n)) >= epochMillisThreshold {
 			return time.UnixMilli(n).UTC(), true
 		}
 		return time.Unix(n, 0).UTC(), true
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "xXpPnNiI") {
+	if !numeric(s) {
+		return time.Time{}, false
+	}
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1e18 {
 		return time.Time{}, false
 	}
 	if math.Abs(f) >= epochMillisThreshold {
@@ -86,4 +79,21 @@ func epoch(s string) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), true
+}
+
+// numeric reports whether s can only be a decimal number: digits, a sign, a point, an exponent.
+// It keeps ISO dates away from strconv.ParseFloat.
+func numeric(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case '0' <= c && c <= '9', c == '.', c == 'e', c == 'E':
+		case (c == '-' || c == '+') && (i == 0 || s[i-1] == 'e' || s[i-1] == 'E'):
+		default:
+			return false
+		}
+	}
+	return true
 }

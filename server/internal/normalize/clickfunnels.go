@@ -7,98 +7,152 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 )
 
-// ClickFunnels envelope keys that the conversion reads itself.
+// ClickFunnels envelope members that the conversion reads itself.
 const (
 	cfData       = "data"
-	cfAttributes = "attributes"
 	cfAPIVersion = "api_version"
 )
 
-// convertClickFunnels reads a ClickFunnels delivery in any of its three shapes: the V2 envelope,
-// the older V2 envelope (page_id and funnel_id, no api_version) and V1 (JSON:API style data). The
-// subject resource goes into the oneof case of the event type; every other member is kept.
-func (n *Normalizer) convertClickFunnels(obj map[string]any, d Delivery) (*clickfunnelsv1.Event, facts, error) {
-	eventType, err := eventTypeOf(obj, "event_type", "event_type_id")
+// bareShapes recognise the resources the seed shows delivered alone, without an envelope, by
+// members no other resource has together; each names its event type.
+var bareShapes = []struct {
+	eventType string
+	members   []string
+}{
+	{"platform_application.disconnected", []string{"platform_application"}},
+	{"communities/posts/comment.created", []string{"post", "group", "body"}},
+	{"communities/post.created", []string{"topic", "group", "title", "body"}},
+}
+
+// convertClickFunnels reads a ClickFunnels delivery in any of its shapes: the V2 envelope, the
+// older V2 envelope (page_id and funnel_id, no api_version), V1 (JSON:API style data) and a bare
+// resource. The subject resource goes into the oneof case of the event type; every other member
+// is kept.
+func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, facts, error) {
+	members := envelopeMembers(d.Body)
+	eventType, typeErr := eventTypeOf(members, "event_type", "event_type_id")
+	data, hasData := jsonconv.Lookup(members, cfData)
+	bare := false
+	switch {
+	case typeErr != nil:
+	case eventType != "" && d.TriggerType != "" && eventType != d.TriggerType:
+		typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT,
+			"the event type in the request (%q) disagrees with the body's $.event_type (%q)", d.TriggerType, eventType).AtField("$.event_type")
+	case eventType == "" && d.TriggerType != "":
+		eventType, bare = d.TriggerType, !hasData
+	case eventType == "" && !hasData:
+		all, _ := jsonconv.Members(d.Body)
+		eventType = bareShape(all)
+		bare = eventType != ""
+	}
+	if typeErr == nil && eventType == "" {
+		typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
+			"the ClickFunnels delivery names no event type: expected a non-empty string at $.event_type").AtField("$.event_type")
+	}
+
+	kase := n.clickfunnels.Lookup(eventType)
+	route := jsonconv.Route{DataKey: cfData, Case: kase, EventType: eventType}
+	v1 := !bare && hasData && isJSONAPI(data)
+	if bare {
+		route.DataKey = ""
+	}
+	route.JSONAPI = v1 && kase != nil // an unknown type keeps its data whole
+	env := &clickfunnelsv1.Event{}
+	found, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.clickfunnels, route, n.limits.MaxDepth)
 	if err != nil {
 		return nil, facts{}, err
 	}
-	if eventType == "" {
-		return nil, facts{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
-			"the ClickFunnels delivery names no event type: expected a non-empty string at $.event_type").AtField("$.event_type")
+	if typeErr != nil {
+		return nil, facts{}, typeErr
 	}
-	if d.TriggerType != "" {
-		return nil, facts{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT,
-			"a ClickFunnels delivery names its event type in the body ($.event_type is %q); the request must not give one (got %q)",
-			eventType, d.TriggerType)
-	}
-	data := obj[cfData]
-	delete(obj, cfData)
 
-	env := &clickfunnelsv1.Event{}
-	msg := env.ProtoReflect()
-	n.decoder.Fill(msg, obj)
 	env.EventType = &eventType
-
-	payload := data
-	if attrs, id, kind, rest, ok := jsonAPI(data); ok {
+	switch {
+	case bare:
+		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_BARE
+	case v1:
 		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V1
-		env.DataId, env.DataType = id, kind
-		if len(rest) > 0 {
-			n.decoder.Keep(msg, cfData, rest)
-		}
-		if n.clickfunnels.Lookup(eventType) != nil {
-			payload = attrs // a known type reads the resource; an unknown one keeps data whole
-		}
-	} else if obj[cfAPIVersion] != nil {
+		env.DataId, env.DataType = found.JSONAPIID, found.JSONAPIType
+	case env.ApiVersion != nil:
 		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2
-	} else {
+	default:
 		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2_LEGACY
 	}
-	kase := n.decoder.FillCase(msg, n.clickfunnels, eventType, payload, cfData)
 
+	msg := env.ProtoReflect()
 	f := facts{id: env.GetEventId(), eventType: eventType, occurredAt: env.GetCreatedAt()}
 	if env.WorkspaceId != nil {
-		f.tenant = stringOrIntField(msg, "workspace_id")
+		f.tenant = scalarField(msg, "workspace_id")
 	}
-	if kase != nil {
-		caseMsg := msg.Get(kase.Field).Message()
+	if resource := caseMessage(msg, kase); resource != nil {
 		if f.occurredAt == nil {
-			f.occurredAt = timestampField(caseMsg, kase.OccurredAt)
+			f.occurredAt = timestampField(resource, kase.OccurredAt)
 		}
 		if f.tenant == "" {
-			f.tenant = stringOrIntField(caseMsg, "workspace_id")
+			f.tenant = scalarField(resource, "workspace_id")
 		}
 	}
 	return env, f, nil
 }
 
-// jsonAPI unpacks a V1 data member, {"id", "type", "attributes", ...}: it returns the attributes,
-// the id as text, the type, any other members, and whether data has that shape at all.
-func jsonAPI(data any) (attrs map[string]any, id, kind *string, rest map[string]any, ok bool) {
-	obj, isObj := data.(map[string]any)
-	if !isObj {
-		return nil, nil, nil, nil, false
-	}
-	attributes, hasAttrs := obj[cfAttributes].(map[string]any)
-	typ, hasType := obj["type"].(string)
-	if !hasAttrs || !hasType {
-		return nil, nil, nil, nil, false
-	}
-	for key, val := range obj {
-		switch key {
-		case cfAttributes, "type":
-		case "id":
-			if s, ok := jsonconv.Text(val); ok {
-				id = &s
-				continue
-			}
-			fallthrough
+// envelopeMembers outlines the members of a ClickFunnels envelope that say how to read it,
+// stopping as soon as it has the event type and the data member.
+func envelopeMembers(body []byte) []jsonconv.Member {
+	var members []jsonconv.Member
+	var haveType, haveData bool
+	jsonconv.Outline(body, func(m jsonconv.Member) bool {
+		switch m.Key {
+		case "event_type":
+			haveType = haveType || m.Kind() != 'n'
+		case cfData:
+			haveData = true
+		case "event_type_id":
 		default:
-			if rest == nil {
-				rest = map[string]any{}
-			}
-			rest[key] = val
+			return true
+		}
+		members = append(members, m)
+		return !haveType || !haveData
+	})
+	return members
+}
+
+// jsonAPIMembers are the only members a JSON:API resource object may have.
+var jsonAPIMembers = map[string]bool{"id": true, "lid": true, "type": true, "attributes": true, "relationships": true, "links": true, "meta": true}
+
+// isJSONAPI reports whether a data member is JSON:API shaped: an object with an attributes object
+// and a type string, and no member a JSON:API resource object cannot have. It stops at the first
+// such member, so a large V2 resource costs a glance.
+func isJSONAPI(data jsonconv.Member) bool {
+	if data.Kind() != '{' {
+		return false
+	}
+	var attrs, typ, other bool
+	jsonconv.Outline(data.Value, func(m jsonconv.Member) bool {
+		switch {
+		case !jsonAPIMembers[m.Key]:
+			other = true
+			return false
+		case m.Key == "attributes":
+			attrs = m.Kind() == '{'
+		case m.Key == "type":
+			typ = m.Kind() == '"'
+		}
+		return true
+	})
+	return attrs && typ && !other
+}
+
+// bareShape returns the event type of a bare resource the seed documents, or "".
+func bareShape(members []jsonconv.Member) string {
+	for _, shape := range bareShapes {
+		all := len(members) > 0
+		for _, name := range shape.members {
+			_, present := jsonconv.Lookup(members, name)
+			all = all && present
+		}
+		if all {
+			return shape.eventType
 		}
 	}
-	return attributes, id, &typ, rest, true
+	return ""
 }

@@ -10,21 +10,40 @@ import (
 
 // eventTypeOf returns the event type an envelope names under the first of keys present. It
 // refuses a non-string value with its path, and reports "" when no key is present or the value is
-// empty, so the caller can say what it expected.
-func eventTypeOf(obj map[string]any, keys ...string) (string, error) {
+// null or empty, so the caller can say what it expected.
+func eventTypeOf(members []jsonconv.Member, keys ...string) (string, error) {
 	for _, key := range keys {
-		val, present := obj[key]
-		if !present || val == nil {
+		m, present := jsonconv.Lookup(members, key)
+		if !present || m.Kind() == 'n' {
 			continue
 		}
-		s, ok := val.(string)
+		s, ok := jsonconv.StringValue(m)
 		if !ok {
 			return "", rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
-				"$.%s is %s, expected the event type as a string", key, jsonconv.Describe(val)).AtField("$." + key)
+				"$.%s is %s, expected the event type as a string", key, describe(m.Kind())).AtField("$." + key)
 		}
 		return s, nil
 	}
 	return "", nil
+}
+
+// describe names a JSON kind for messages.
+func describe(kind byte) string {
+	switch kind {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "not a JSON value"
 }
 
 // timestampField returns a Timestamp field of msg, or nil when it is unset or fd is nil.
@@ -35,11 +54,19 @@ func timestampField(msg protoreflect.Message, fd protoreflect.FieldDescriptor) *
 	return msg.Get(fd).Message().Interface().(*timestamppb.Timestamp)
 }
 
-// stringOrIntField returns a scalar field of msg, by name, as text; "" when absent or unset.
-func stringOrIntField(msg protoreflect.Message, name protoreflect.Name) string {
+// scalarField returns a scalar field of msg, by name, as text; "" when absent or unset.
+func scalarField(msg protoreflect.Message, name protoreflect.Name) string {
 	fd := msg.Descriptor().Fields().ByName(name)
 	if fd == nil || !msg.Has(fd) {
 		return ""
 	}
 	return msg.Get(fd).String()
+}
+
+// caseMessage returns the message in env's oneof case, or nil when the case is unknown.
+func caseMessage(env protoreflect.Message, kase *jsonconv.Case) protoreflect.Message {
+	if kase == nil || !env.Has(kase.Field) {
+		return nil
+	}
+	return env.Get(kase.Field).Message()
 }

@@ -52,12 +52,11 @@ func TestEnvelopes(t *testing.T) {
 				Event: &clickfunnelsv1.Event_ContactCreated{ContactCreated: &clickfunnelsv1.Contact{Id: proto.Int64(9)}},
 			}},
 		{"an unknown V1 type keeps data whole", cf, "",
-			`{"event_type": "runs/step.dontrunme", "data": {"id": "1", "type": "step", "attributes": {"x": 1}}}`,
+			`{"event_type": "runs/step.exploded", "data": {"id": "1", "type": "step", "attributes": {"x": 1}}}`,
 			&clickfunnelsv1.Event{
-				EventType: proto.String("runs/step.dontrunme"), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V1,
-				DataId: proto.String("1"), DataType: proto.String("step"),
+				EventType: proto.String("runs/step.exploded"), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V1,
 				Event: &clickfunnelsv1.Event_Unknown{Unknown: &clickfunnelsv1.Unknown{
-					EventType: "runs/step.dontrunme",
+					EventType: "runs/step.exploded",
 					Data:      mustValue(t, map[string]any{"id": "1", "type": "step", "attributes": map[string]any{"x": 1}}),
 				}},
 			}},
@@ -81,12 +80,12 @@ func TestEnvelopes(t *testing.T) {
 				TriggerType: proto.String("form_submission"), ApiVersion: proto.Int64(2),
 				Event: &webflowv1.Event_FormSubmission{FormSubmission: &webflowv1.FormSubmission{Name: proto.String("Contact")}},
 			}},
-		{"an unknown v1 trigger keeps the bare body", wf, "site_publish",
+		{"an unknown v1 trigger keeps the bare body", wf, "site_republish",
 			`{"site": "62749158efef318abc8d5a0f", "publishTime": 1653619272801}`,
 			&webflowv1.Event{
-				TriggerType: proto.String("site_publish"), ApiVersion: proto.Int64(1),
+				TriggerType: proto.String("site_republish"), ApiVersion: proto.Int64(1),
 				Event: &webflowv1.Event_Unknown{Unknown: &webflowv1.Unknown{
-					TriggerType: "site_publish",
+					TriggerType: "site_republish",
 					Payload:     mustValue(t, map[string]any{"site": "62749158efef318abc8d5a0f", "publishTime": 1653619272801.0}),
 				}},
 			}},

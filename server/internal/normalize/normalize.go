@@ -98,25 +98,17 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
 			"the body is %d bytes, larger than the %d bytes hooknorm accepts", len(d.Body), n.limits.MaxBytes)
 	}
-	root, err := jsonconv.Parse(d.Body, n.limits.MaxDepth)
-	if err != nil {
-		return nil, err
-	}
-	obj, ok := root.(map[string]any)
-	if !ok {
-		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_AN_OBJECT,
-			"the body is %s, expected a JSON object", jsonconv.Describe(root)).AtField("$")
-	}
 	event := &hooknormv1.Event{Source: d.Source, ReceivedAt: timestamppb.New(d.ReceivedAt), RawPayload: d.Body}
 	var f facts
+	var err error
 	switch d.Source {
 	case hooknormv1.Source_SOURCE_CLICKFUNNELS:
 		var cf *clickfunnelsv1.Event
-		cf, f, err = n.convertClickFunnels(obj, d)
+		cf, f, err = n.convertClickFunnels(d)
 		event.Payload = &hooknormv1.Event_Clickfunnels{Clickfunnels: cf}
 	case hooknormv1.Source_SOURCE_WEBFLOW:
 		var wf *webflowv1.Event
-		wf, f, err = n.convertWebflow(obj, d)
+		wf, f, err = n.convertWebflow(d)
 		event.Payload = &hooknormv1.Event_Webflow{Webflow: wf}
 	}
 	if err != nil {

@@ -6,11 +6,12 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
+	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// Webflow envelope keys and headers that the conversion reads itself.
+// Webflow envelope members and headers that the conversion reads itself.
 const (
 	wfTriggerType     = "triggerType"
 	wfPayload         = "payload"
@@ -19,46 +20,54 @@ const (
 
 // convertWebflow reads a Webflow delivery: an API v2 envelope {"triggerType", "payload"}, or an
 // API v1 bare payload whose trigger type comes from outside the body (d.TriggerType).
-func (n *Normalizer) convertWebflow(obj map[string]any, d Delivery) (*webflowv1.Event, facts, error) {
-	env := &webflowv1.Event{}
-	msg := env.ProtoReflect()
+func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error) {
+	var members []jsonconv.Member
+	jsonconv.Outline(d.Body, func(m jsonconv.Member) bool {
+		if m.Key != wfTriggerType {
+			return true
+		}
+		members = append(members, m)
+		return false
+	})
+	_, v2 := jsonconv.Lookup(members, wfTriggerType)
 	var trigger string
-	var payload any
-	if _, v2 := obj[wfTriggerType]; v2 {
-		var err error
-		if trigger, err = eventTypeOf(obj, wfTriggerType); err != nil {
-			return nil, facts{}, err
-		}
-		if trigger == "" {
-			return nil, facts{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
+	var typeErr error
+	route := jsonconv.Route{DataKey: wfPayload}
+	apiVersion := int64(2)
+	if v2 {
+		trigger, typeErr = eventTypeOf(members, wfTriggerType)
+		switch {
+		case typeErr != nil:
+		case trigger == "":
+			typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
 				"the Webflow delivery's $.triggerType is empty or null, expected the trigger type").AtField("$." + wfTriggerType)
-		}
-		if d.TriggerType != "" && d.TriggerType != trigger {
-			return nil, facts{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT,
+		case d.TriggerType != "" && d.TriggerType != trigger:
+			typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT,
 				"the trigger type in the request (%q) disagrees with the body's $.triggerType (%q)", d.TriggerType, trigger).AtField("$." + wfTriggerType)
 		}
-		payload = obj[wfPayload]
-		delete(obj, wfPayload)
-		n.decoder.Fill(msg, obj)
-		env.ApiVersion = ptr(int64(2))
 	} else {
-		trigger = d.TriggerType
+		trigger, route.DataKey, apiVersion = d.TriggerType, "", 1
 		if trigger == "" {
-			return nil, facts{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
+			typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
 				"the Webflow delivery names no trigger type: an API v2 body has $.triggerType, and an API v1 body (the bare payload) "+
 					"needs it in the URL, POST /v1/webhooks/webflow/{trigger_type}, or in trigger_type").AtField("$." + wfTriggerType)
 		}
-		payload = obj
-		env.ApiVersion = ptr(int64(1))
 	}
-	env.TriggerType = &trigger
-	kase := n.decoder.FillCase(msg, n.webflow, trigger, payload, wfPayload)
+	kase := n.webflow.Lookup(trigger)
+	route.Case, route.EventType = kase, trigger
+	env := &webflowv1.Event{}
+	if _, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth); err != nil {
+		return nil, facts{}, err
+	}
+	if typeErr != nil {
+		return nil, facts{}, typeErr
+	}
+	env.TriggerType, env.ApiVersion = &trigger, &apiVersion
 
 	f := facts{eventType: trigger}
-	if kase != nil {
-		caseMsg := msg.Get(kase.Field).Message()
-		f.occurredAt = timestampField(caseMsg, kase.OccurredAt)
-		f.tenant = stringOrIntField(caseMsg, "site_id")
+	if resource := caseMessage(env.ProtoReflect(), kase); resource != nil {
+		f.occurredAt = timestampField(resource, kase.OccurredAt)
+		f.tenant = scalarField(resource, "site_id")
 	}
 	if f.occurredAt == nil {
 		f.occurredAt = epochMillis(header(d.Headers, wfTimestampHeader))
@@ -79,5 +88,3 @@ func epochMillis(value string) *timestamppb.Timestamp {
 	}
 	return ts
 }
-
-func ptr[T any](v T) *T { return &v }

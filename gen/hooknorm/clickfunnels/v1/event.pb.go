@@ -38,6 +38,10 @@ const (
 	DeliveryFormat_DELIVERY_FORMAT_V2_LEGACY DeliveryFormat = 2
 	// DELIVERY_FORMAT_V1 is a V1 delivery, whose data is JSON:API style: {id, type, attributes}.
 	DeliveryFormat_DELIVERY_FORMAT_V1 DeliveryFormat = 3
+	// DELIVERY_FORMAT_BARE is the resource alone, with no envelope, as the seed shows the
+	// Communities and Platform::Application payloads. Its event type comes from the request
+	// (trigger_type) or, for those documented shapes, from the resource's members.
+	DeliveryFormat_DELIVERY_FORMAT_BARE DeliveryFormat = 4
 )
 
 // Enum value maps for DeliveryFormat.
@@ -47,12 +51,14 @@ var (
 		1: "DELIVERY_FORMAT_V2",
 		2: "DELIVERY_FORMAT_V2_LEGACY",
 		3: "DELIVERY_FORMAT_V1",
+		4: "DELIVERY_FORMAT_BARE",
 	}
 	DeliveryFormat_value = map[string]int32{
 		"DELIVERY_FORMAT_UNSPECIFIED": 0,
 		"DELIVERY_FORMAT_V2":          1,
 		"DELIVERY_FORMAT_V2_LEGACY":   2,
 		"DELIVERY_FORMAT_V1":          3,
+		"DELIVERY_FORMAT_BARE":        4,
 	}
 )
 
@@ -1944,12 +1950,13 @@ const file_hooknorm_clickfunnels_v1_event_proto_rawDesc = "" +
 	"\aUnknown\x12\x1d\n" +
 	"\n" +
 	"event_type\x18\x01 \x01(\tR\teventType\x12*\n" +
-	"\x04data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x04data*\x80\x01\n" +
+	"\x04data\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x04data*\x9a\x01\n" +
 	"\x0eDeliveryFormat\x12\x1f\n" +
 	"\x1bDELIVERY_FORMAT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12DELIVERY_FORMAT_V2\x10\x01\x12\x1d\n" +
 	"\x19DELIVERY_FORMAT_V2_LEGACY\x10\x02\x12\x16\n" +
-	"\x12DELIVERY_FORMAT_V1\x10\x03BJZHgithub.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1;clickfunnelsv1b\x06proto3"
+	"\x12DELIVERY_FORMAT_V1\x10\x03\x12\x18\n" +
+	"\x14DELIVERY_FORMAT_BARE\x10\x04BJZHgithub.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1;clickfunnelsv1b\x06proto3"
 
 var (
 	file_hooknorm_clickfunnels_v1_event_proto_rawDescOnce sync.Once
