@@ -12,9 +12,9 @@ import (
 // benchDeliveries are the fixtures the conversion benchmark runs on: a large Webflow order, a
 // ClickFunnels order and a ClickFunnels contact.
 var benchDeliveries = []string{
-	"webflow/v2/ecomm_new_order",
-	"clickfunnels/order.created.v2",
-	"clickfunnels/contact.created.v2",
+	"webflow/v2/ecomm_new_order.full",
+	"clickfunnels/order_created.v2",
+	"clickfunnels/contact_created.v2",
 }
 
 // BenchmarkNormalize measures conversion beside two baselines on the same bytes: encoding/json

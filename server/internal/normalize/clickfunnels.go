@@ -84,6 +84,9 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 	if env.WorkspaceId != nil {
 		f.tenant = scalarField(msg, "workspace_id")
 	}
+	if f.tenant == "" && kase == nil {
+		f.tenant = unknownTenant(env.GetUnknown().GetData(), "workspace_id")
+	}
 	if resource := caseMessage(msg, kase); resource != nil {
 		if f.occurredAt == nil {
 			f.occurredAt = timestampField(resource, kase.OccurredAt)

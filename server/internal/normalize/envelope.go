@@ -1,10 +1,13 @@
 package normalize
 
 import (
+	"strconv"
+
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -69,4 +72,19 @@ func caseMessage(env protoreflect.Message, kase *jsonconv.Case) protoreflect.Mes
 		return nil
 	}
 	return env.Get(kase.Field).Message()
+}
+
+// unknownTenant reads the tenant of an event of an unknown type from its data, kept whole: the
+// first of keys that is a string or a number at the data's top level.
+func unknownTenant(data *structpb.Value, keys ...string) string {
+	fields := data.GetStructValue().GetFields()
+	for _, key := range keys {
+		switch v := fields[key].GetKind().(type) {
+		case *structpb.Value_StringValue:
+			return v.StringValue
+		case *structpb.Value_NumberValue:
+			return strconv.FormatFloat(v.NumberValue, 'f', -1, 64)
+		}
+	}
+	return ""
 }

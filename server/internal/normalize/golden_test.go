@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -117,87 +118,124 @@ func writeGolden(t *testing.T, path string, event *hooknormv1.Event) {
 	}
 }
 
-// TestEnvelopeFacts states, for every fixture, what the envelope must say: the oneof case, the
-// id, the tenant and when the event happened.
+// webflowOccurredKeys names, per Webflow case, the payload keys (API v2 first, then v1) that say
+// when the event happened, as the reference documents them.
+var webflowOccurredKeys = map[string][]string{
+	"form_submission":                  {"submittedAt", "d"},
+	"ecomm_new_order":                  {"acceptedOn"},
+	"site_publish":                     {"publishedOn", "publishTime"},
+	"page_created":                     {"createdOn"},
+	"page_metadata_updated":            {"lastUpdated"},
+	"page_deleted":                     {"deletedOn"},
+	"collection_item_created":          {"createdOn", "created-on"},
+	"collection_item_changed":          {"lastUpdated", "updated-on"},
+	"comment_created":                  {"createdOn"},
+	"memberships_user_account_added":   {"createdOn"},
+	"memberships_user_account_updated": {"lastUpdated", "updatedOn"},
+}
+
+// expectedFacts derives what a fixture's event must say from the fixture's name and body, not
+// from the code under test. Names are PROVIDER/CASE.VARIANT (ClickFunnels, Webflow v2) or
+// webflow/v1/TRIGGER.VARIANT; a variant starting with "unknown" expects the unknown case, and a
+// ClickFunnels variant starting with v1, legacy or bare expects that delivery format.
+func expectedFacts(t *testing.T, f fixtures.Delivery) (kase, format, id, tenant, occurredAt string) {
+	t.Helper()
+	base := path.Base(f.Name)
+	kase, variant, _ := strings.Cut(base, ".")
+	if strings.HasPrefix(variant, "unknown") {
+		kase = "unknown"
+	}
+	var raw map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(f.Body)))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if f.Source == hooknormv1.Source_SOURCE_WEBFLOW {
+		format = "1"
+		payload := raw
+		if strings.HasPrefix(f.Name, "webflow/v2/") {
+			format = "2"
+			payload, _ = raw["payload"].(map[string]any)
+		}
+		id = "digest"
+		tenant = firstString(payload, "siteId", "site")
+		for _, key := range webflowOccurredKeys[kase] {
+			if v, ok := payload[key]; ok && v != nil {
+				occurredAt = instantOf(t, v)
+				break
+			}
+		}
+		return kase, format, id, tenant, occurredAt
+	}
+	switch strings.SplitN(variant, "-", 2)[0] {
+	case "v1":
+		format = "DELIVERY_FORMAT_V1"
+	case "legacy":
+		format = "DELIVERY_FORMAT_V2_LEGACY"
+	case "bare":
+		format = "DELIVERY_FORMAT_BARE"
+	default:
+		format = "DELIVERY_FORMAT_V2"
+	}
+	id = firstString(raw, "event_id", "uuid")
+	if id == "" {
+		id = "digest"
+	}
+	tenant = numberText(raw["workspace_id"])
+	resource := raw
+	if format != "DELIVERY_FORMAT_BARE" {
+		resource, _ = raw["data"].(map[string]any)
+		if attrs, ok := resource["attributes"].(map[string]any); ok && format == "DELIVERY_FORMAT_V1" {
+			resource = attrs
+		}
+	}
+	if tenant == "" {
+		tenant = numberText(resource["workspace_id"])
+	}
+	if v, ok := raw["created_at"]; ok && v != nil {
+		occurredAt = instantOf(t, v)
+	}
+	return kase, format, id, tenant, occurredAt
+}
+
+// TestEnvelopeFacts checks, for every fixture, the oneof case, the delivery format, the id, the
+// tenant and when the event happened.
 func TestEnvelopeFacts(t *testing.T) {
-	type facts struct {
-		kase, id, tenant, occurredAt, format string
-	}
-	digest := "digest" // a Webflow id: 32 hex digits derived from the body
-	want := map[string]facts{
-		"clickfunnels/contact.created.v1":         {"contact_created", "", "", "", "DELIVERY_FORMAT_V1"},
-		"clickfunnels/contact.created.v2":         {"contact_created", "", "", "", "DELIVERY_FORMAT_V2"},
-		"clickfunnels/contact.updated.legacy":     {"contact_updated", "", "", "", "DELIVERY_FORMAT_V2_LEGACY"},
-		"clickfunnels/contact.updated.old-names":  {"contact_updated", "", "", "", "DELIVERY_FORMAT_V2_LEGACY"},
-		"clickfunnels/order.created.v2":           {"order_created", "", "", "", "DELIVERY_FORMAT_V2"},
-		"clickfunnels/orders_invoice.paid.quirks": {"orders_invoice_paid", "", "", "", "DELIVERY_FORMAT_V2"},
-		"clickfunnels/orders_invoice.paid.v2":     {"orders_invoice_paid", "", "", "", "DELIVERY_FORMAT_V2"},
-		"clickfunnels/widget.exploded.v2":         {"unknown", "", "", "", "DELIVERY_FORMAT_V2"},
-		"webflow/v1/ecomm_new_order.seed":         {"ecomm_new_order", digest, "", "2018-12-03T22:06:15.761Z", "1"},
-		"webflow/v1/ecomm_order_changed.refunded": {"ecomm_order_changed", digest, "", "", "1"},
-		"webflow/v1/form_submission.seed":         {"form_submission", digest, "62749158efef318abc8d5a0f", "2022-09-14T12:35:16.117Z", "1"},
-		"webflow/v2/ecomm_new_order":              {"ecomm_new_order", digest, "", "", "2"},
-		"webflow/v2/ecomm_order_changed":          {"ecomm_order_changed", digest, "", "", "2"},
-		"webflow/v2/form_submission":              {"form_submission", digest, "", "", "2"},
-		"webflow/v2/widget_exploded":              {"unknown", digest, "", "", "2"},
-	}
 	n := newNormalizer(t)
 	for _, f := range allFixtures(t) {
 		t.Run(f.Name, func(t *testing.T) {
-			w, ok := want[f.Name]
-			if !ok {
-				t.Fatalf("no expectation for fixture %s: add one", f.Name)
-			}
+			wantCase, wantFormat, wantID, wantTenant, wantOccurred := expectedFacts(t, f)
 			event := normalizeFixture(t, n, f)
-			var raw map[string]any
-			if err := json.Unmarshal(f.Body, &raw); err != nil {
-				t.Fatal(err)
-			}
 			var kase, format string
 			switch p := event.GetPayload().(type) {
 			case *hooknormv1.Event_Clickfunnels:
 				msg := p.Clickfunnels.ProtoReflect()
 				kase = string(msg.WhichOneof(msg.Descriptor().Oneofs().ByName("event")).Name())
 				format = p.Clickfunnels.GetFormat().String()
-				// ClickFunnels ids, tenants and times come from the envelope itself.
-				w.id = firstString(raw, "event_id", "uuid")
-				w.tenant = numberText(raw["workspace_id"])
-				w.occurredAt, _ = raw["created_at"].(string)
-				if w.tenant == "" {
-					w.tenant = numberText(resourceOf(raw)["workspace_id"])
-				}
 			case *hooknormv1.Event_Webflow:
 				msg := p.Webflow.ProtoReflect()
 				kase = string(msg.WhichOneof(msg.Descriptor().Oneofs().ByName("event")).Name())
-				format = numberText(p.Webflow.GetApiVersion())
-				if w.kase == "form_submission" && w.tenant == "" {
-					w.tenant = raw["payload"].(map[string]any)["siteId"].(string)
-				}
-				if w.occurredAt == "" && w.kase == "form_submission" {
-					w.occurredAt = raw["payload"].(map[string]any)["submittedAt"].(string)
-				}
-				if w.occurredAt == "" && w.kase == "ecomm_new_order" {
-					w.occurredAt = raw["payload"].(map[string]any)["acceptedOn"].(string)
-				}
+				format = strconv.FormatInt(p.Webflow.GetApiVersion(), 10)
 			}
-			if kase != w.kase || format != w.format {
-				t.Errorf("case %s (format %s), want %s (format %s)", kase, format, w.kase, w.format)
+			if kase != wantCase || format != wantFormat {
+				t.Errorf("case %s (format %s), want %s (format %s)", kase, format, wantCase, wantFormat)
 			}
-			if w.id == digest {
+			if wantID == "digest" {
 				if len(event.GetId()) != 32 || strings.Trim(event.GetId(), "0123456789abcdef") != "" {
 					t.Errorf("id %q is not a 32-hex digest", event.GetId())
 				}
-			} else if event.GetId() != w.id {
-				t.Errorf("id %q, want %q", event.GetId(), w.id)
+			} else if event.GetId() != wantID {
+				t.Errorf("id %q, want %q", event.GetId(), wantID)
 			}
-			if event.GetTenant() != w.tenant {
-				t.Errorf("tenant %q, want %q", event.GetTenant(), w.tenant)
+			if event.GetTenant() != wantTenant {
+				t.Errorf("tenant %q, want %q", event.GetTenant(), wantTenant)
 			}
-			if got := formatTime(event); got != normalizeTime(t, w.occurredAt) {
-				t.Errorf("occurred_at %q, want %q", got, w.occurredAt)
+			if got := formatTime(event); got != wantOccurred {
+				t.Errorf("occurred_at %q, want %q", got, wantOccurred)
 			}
-			if event.GetType() == "" || event.GetSource() == hooknormv1.Source_SOURCE_UNSPECIFIED || !event.GetReceivedAt().AsTime().Equal(receivedAt) {
-				t.Errorf("envelope incomplete: type %q, source %v, received_at %v", event.GetType(), event.GetSource(), event.GetReceivedAt())
+			if event.GetType() == "" || !event.GetReceivedAt().AsTime().Equal(receivedAt) {
+				t.Errorf("envelope incomplete: type %q, received_at %v", event.GetType(), event.GetReceivedAt())
 			}
 		})
 	}
@@ -212,25 +250,40 @@ func firstString(obj map[string]any, keys ...string) string {
 	return ""
 }
 
+// numberText is a JSON number or string as text.
 func numberText(v any) string {
 	switch n := v.(type) {
-	case float64:
-		return strconv.FormatFloat(n, 'f', -1, 64)
+	case json.Number:
+		return n.String()
 	case string:
 		return n
-	case int64:
-		return strconv.FormatInt(n, 10)
 	}
 	return ""
 }
 
-// resourceOf returns a ClickFunnels delivery's resource: data, or data.attributes for V1.
-func resourceOf(raw map[string]any) map[string]any {
-	data, _ := raw["data"].(map[string]any)
-	if attrs, ok := data["attributes"].(map[string]any); ok {
-		return attrs
+// instantOf reads an ISO time, or epoch milliseconds or seconds, as an RFC 3339 UTC string.
+func instantOf(t *testing.T, v any) string {
+	t.Helper()
+	switch x := v.(type) {
+	case json.Number:
+		n, err := x.Int64()
+		if err != nil {
+			t.Fatalf("time %v is not an integer", x)
+		}
+		if n >= 1e11 {
+			return time.UnixMilli(n).UTC().Format(time.RFC3339Nano)
+		}
+		return time.Unix(n, 0).UTC().Format(time.RFC3339Nano)
+	case string:
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05 -0700"} {
+			if parsed, err := time.Parse(layout, x); err == nil {
+				return parsed.UTC().Format(time.RFC3339Nano)
+			}
+		}
+		t.Fatalf("time %q is not ISO 8601", x)
 	}
-	return data
+	t.Fatalf("time %v is neither a string nor a number", v)
+	return ""
 }
 
 func formatTime(event *hooknormv1.Event) string {
@@ -238,15 +291,4 @@ func formatTime(event *hooknormv1.Event) string {
 		return ""
 	}
 	return event.GetOccurredAt().AsTime().UTC().Format(time.RFC3339Nano)
-}
-
-func normalizeTime(t *testing.T, s string) string {
-	if s == "" {
-		return ""
-	}
-	parsed, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatalf("expected time %q: %v", s, err)
-	}
-	return parsed.UTC().Format(time.RFC3339Nano)
 }

@@ -69,6 +69,9 @@ func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error)
 		f.occurredAt = timestampField(resource, kase.OccurredAt)
 		f.tenant = scalarField(resource, "site_id")
 	}
+	if kase == nil {
+		f.tenant = unknownTenant(env.GetUnknown().GetPayload(), "siteId", "site")
+	}
 	if f.occurredAt == nil {
 		f.occurredAt = epochMillis(header(d.Headers, wfTimestampHeader))
 	}
