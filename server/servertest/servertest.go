@@ -6,8 +6,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -16,25 +18,48 @@ import (
 // Server is a running hooknormd.
 type Server struct {
 	server *transport.Server
+	log    *eventlog.Log
+	dir    string
 }
 
-// New starts a hooknormd with default limits on free loopback ports, logging nowhere.
+// New starts a hooknormd with default limits on free loopback ports, its event log in a new
+// temporary directory (removed by Close), logging nowhere.
 func New() (*Server, error) {
 	normalizer, err := normalize.New(normalize.Limits{})
 	if err != nil {
 		return nil, err
 	}
+	dir, err := os.MkdirTemp("", "hooknormd-test-")
+	if err != nil {
+		return nil, err
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir:         dir,
+		RetentionAge:    24 * time.Hour,
+		DuplicateWindow: time.Hour,
+		Fsync:           eventlog.FsyncPeriodic,
+		SyncInterval:    time.Minute,
+		MaxRecordBytes:  eventlog.RecordLimit(normalize.DefaultMaxBytes),
+	}, logger)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: time.Second})
 	server, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr:          "127.0.0.1:0",
 		HTTPAddr:          "127.0.0.1:0",
 		MaxBodyBytes:      normalize.DefaultMaxBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
-	}, service.NewWebhooks(normalizer), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, svc, logger)
 	if err != nil {
+		eventLog.Close()
+		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &Server{server: server}, nil
+	return &Server{server: server, log: eventLog, dir: dir}, nil
 }
 
 // GRPCAddr is the gRPC address, host:port.
@@ -43,9 +68,13 @@ func (s *Server) GRPCAddr() string { return s.server.GRPCAddr() }
 // HTTPURL is the base URL of the HTTP API, for example "http://127.0.0.1:41234".
 func (s *Server) HTTPURL() string { return "http://" + s.server.HTTPAddr() }
 
-// Close shuts the server down, letting in-flight requests finish for up to ten seconds.
+// Close shuts the server down, letting in-flight requests finish for up to ten seconds, and
+// removes its log.
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return s.server.Shutdown(ctx)
+	err := s.server.Shutdown(ctx)
+	s.log.Close()
+	os.RemoveAll(s.dir)
+	return err
 }

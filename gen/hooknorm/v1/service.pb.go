@@ -293,7 +293,8 @@ func (x *IngestResponse) GetDuplicate() bool {
 	return false
 }
 
-// SubscribeRequest says where a subscription starts and which events it wants.
+// SubscribeRequest says where a subscription starts and which events it wants. Every message of
+// the stream carries a sequence to resume from: an event its own, a heartbeat the latest.
 type SubscribeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// start says where in the log to begin. When none is set, only events stored after the call
@@ -454,6 +455,7 @@ type SubscribeResponse struct {
 	//
 	//	*SubscribeResponse_Event
 	//	*SubscribeResponse_Heartbeat
+	//	*SubscribeResponse_Gap
 	Message       isSubscribeResponse_Message `protobuf_oneof:"message"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -514,6 +516,15 @@ func (x *SubscribeResponse) GetHeartbeat() *Heartbeat {
 	return nil
 }
 
+func (x *SubscribeResponse) GetGap() *Gap {
+	if x != nil {
+		if x, ok := x.Message.(*SubscribeResponse_Gap); ok {
+			return x.Gap
+		}
+	}
+	return nil
+}
+
 type isSubscribeResponse_Message interface {
 	isSubscribeResponse_Message()
 }
@@ -528,9 +539,73 @@ type SubscribeResponse_Heartbeat struct {
 	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
 }
 
+type SubscribeResponse_Gap struct {
+	// gap says events the subscription should have delivered were removed by retention before
+	// they could be read; the stream goes on with the next retained event.
+	Gap *Gap `protobuf:"bytes,3,opt,name=gap,proto3,oneof"`
+}
+
 func (*SubscribeResponse_Event) isSubscribeResponse_Message() {}
 
 func (*SubscribeResponse_Heartbeat) isSubscribeResponse_Message() {}
+
+func (*SubscribeResponse_Gap) isSubscribeResponse_Message() {}
+
+// Gap is a range of events lost to retention: the subscription resumed from a cursor older than
+// what the log keeps, or fell further behind than the log keeps.
+type Gap struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// first_sequence is the first sequence lost.
+	FirstSequence uint64 `protobuf:"varint,1,opt,name=first_sequence,json=firstSequence,proto3" json:"first_sequence,omitempty"`
+	// last_sequence is the last sequence lost.
+	LastSequence  uint64 `protobuf:"varint,2,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Gap) Reset() {
+	*x = Gap{}
+	mi := &file_hooknorm_v1_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Gap) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Gap) ProtoMessage() {}
+
+func (x *Gap) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_v1_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Gap.ProtoReflect.Descriptor instead.
+func (*Gap) Descriptor() ([]byte, []int) {
+	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Gap) GetFirstSequence() uint64 {
+	if x != nil {
+		return x.FirstSequence
+	}
+	return 0
+}
+
+func (x *Gap) GetLastSequence() uint64 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
+}
 
 // Heartbeat keeps an idle stream alive and tells the client the log's position.
 type Heartbeat struct {
@@ -545,7 +620,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_hooknorm_v1_service_proto_msgTypes[6]
+	mi := &file_hooknorm_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +632,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_hooknorm_v1_service_proto_msgTypes[6]
+	mi := &file_hooknorm_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +645,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Heartbeat) GetLatestSequence() uint64 {
@@ -629,11 +704,15 @@ const file_hooknorm_v1_service_proto_rawDesc = "" +
 	"\x06tenant\x18\a \x01(\tR\x06tenant\x12\x1f\n" +
 	"\vinclude_raw\x18\b \x01(\bR\n" +
 	"includeRawB\a\n" +
-	"\x05start\"\x82\x01\n" +
+	"\x05start\"\xa8\x01\n" +
 	"\x11SubscribeResponse\x12*\n" +
 	"\x05event\x18\x01 \x01(\v2\x12.hooknorm.v1.EventH\x00R\x05event\x126\n" +
-	"\theartbeat\x18\x02 \x01(\v2\x16.hooknorm.v1.HeartbeatH\x00R\theartbeatB\t\n" +
-	"\amessage\"i\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x16.hooknorm.v1.HeartbeatH\x00R\theartbeat\x12$\n" +
+	"\x03gap\x18\x03 \x01(\v2\x10.hooknorm.v1.GapH\x00R\x03gapB\t\n" +
+	"\amessage\"Q\n" +
+	"\x03Gap\x12%\n" +
+	"\x0efirst_sequence\x18\x01 \x01(\x04R\rfirstSequence\x12#\n" +
+	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\"i\n" +
 	"\tHeartbeat\x12'\n" +
 	"\x0flatest_sequence\x18\x01 \x01(\x04R\x0elatestSequence\x123\n" +
 	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt2\xed\x01\n" +
@@ -654,7 +733,7 @@ func file_hooknorm_v1_service_proto_rawDescGZIP() []byte {
 	return file_hooknorm_v1_service_proto_rawDescData
 }
 
-var file_hooknorm_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_hooknorm_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_hooknorm_v1_service_proto_goTypes = []any{
 	(*NormalizeRequest)(nil),      // 0: hooknorm.v1.NormalizeRequest
 	(*NormalizeResponse)(nil),     // 1: hooknorm.v1.NormalizeResponse
@@ -662,35 +741,37 @@ var file_hooknorm_v1_service_proto_goTypes = []any{
 	(*IngestResponse)(nil),        // 3: hooknorm.v1.IngestResponse
 	(*SubscribeRequest)(nil),      // 4: hooknorm.v1.SubscribeRequest
 	(*SubscribeResponse)(nil),     // 5: hooknorm.v1.SubscribeResponse
-	(*Heartbeat)(nil),             // 6: hooknorm.v1.Heartbeat
-	nil,                           // 7: hooknorm.v1.NormalizeRequest.HeadersEntry
-	nil,                           // 8: hooknorm.v1.IngestRequest.HeadersEntry
-	(Source)(0),                   // 9: hooknorm.v1.Source
-	(*Event)(nil),                 // 10: hooknorm.v1.Event
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*Gap)(nil),                   // 6: hooknorm.v1.Gap
+	(*Heartbeat)(nil),             // 7: hooknorm.v1.Heartbeat
+	nil,                           // 8: hooknorm.v1.NormalizeRequest.HeadersEntry
+	nil,                           // 9: hooknorm.v1.IngestRequest.HeadersEntry
+	(Source)(0),                   // 10: hooknorm.v1.Source
+	(*Event)(nil),                 // 11: hooknorm.v1.Event
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_hooknorm_v1_service_proto_depIdxs = []int32{
-	9,  // 0: hooknorm.v1.NormalizeRequest.source:type_name -> hooknorm.v1.Source
-	7,  // 1: hooknorm.v1.NormalizeRequest.headers:type_name -> hooknorm.v1.NormalizeRequest.HeadersEntry
-	10, // 2: hooknorm.v1.NormalizeResponse.event:type_name -> hooknorm.v1.Event
-	9,  // 3: hooknorm.v1.IngestRequest.source:type_name -> hooknorm.v1.Source
-	8,  // 4: hooknorm.v1.IngestRequest.headers:type_name -> hooknorm.v1.IngestRequest.HeadersEntry
-	11, // 5: hooknorm.v1.SubscribeRequest.since:type_name -> google.protobuf.Timestamp
-	9,  // 6: hooknorm.v1.SubscribeRequest.sources:type_name -> hooknorm.v1.Source
-	10, // 7: hooknorm.v1.SubscribeResponse.event:type_name -> hooknorm.v1.Event
-	6,  // 8: hooknorm.v1.SubscribeResponse.heartbeat:type_name -> hooknorm.v1.Heartbeat
-	11, // 9: hooknorm.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	0,  // 10: hooknorm.v1.WebhookService.Normalize:input_type -> hooknorm.v1.NormalizeRequest
-	2,  // 11: hooknorm.v1.WebhookService.Ingest:input_type -> hooknorm.v1.IngestRequest
-	4,  // 12: hooknorm.v1.WebhookService.Subscribe:input_type -> hooknorm.v1.SubscribeRequest
-	1,  // 13: hooknorm.v1.WebhookService.Normalize:output_type -> hooknorm.v1.NormalizeResponse
-	3,  // 14: hooknorm.v1.WebhookService.Ingest:output_type -> hooknorm.v1.IngestResponse
-	5,  // 15: hooknorm.v1.WebhookService.Subscribe:output_type -> hooknorm.v1.SubscribeResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	10, // 0: hooknorm.v1.NormalizeRequest.source:type_name -> hooknorm.v1.Source
+	8,  // 1: hooknorm.v1.NormalizeRequest.headers:type_name -> hooknorm.v1.NormalizeRequest.HeadersEntry
+	11, // 2: hooknorm.v1.NormalizeResponse.event:type_name -> hooknorm.v1.Event
+	10, // 3: hooknorm.v1.IngestRequest.source:type_name -> hooknorm.v1.Source
+	9,  // 4: hooknorm.v1.IngestRequest.headers:type_name -> hooknorm.v1.IngestRequest.HeadersEntry
+	12, // 5: hooknorm.v1.SubscribeRequest.since:type_name -> google.protobuf.Timestamp
+	10, // 6: hooknorm.v1.SubscribeRequest.sources:type_name -> hooknorm.v1.Source
+	11, // 7: hooknorm.v1.SubscribeResponse.event:type_name -> hooknorm.v1.Event
+	7,  // 8: hooknorm.v1.SubscribeResponse.heartbeat:type_name -> hooknorm.v1.Heartbeat
+	6,  // 9: hooknorm.v1.SubscribeResponse.gap:type_name -> hooknorm.v1.Gap
+	12, // 10: hooknorm.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: hooknorm.v1.WebhookService.Normalize:input_type -> hooknorm.v1.NormalizeRequest
+	2,  // 12: hooknorm.v1.WebhookService.Ingest:input_type -> hooknorm.v1.IngestRequest
+	4,  // 13: hooknorm.v1.WebhookService.Subscribe:input_type -> hooknorm.v1.SubscribeRequest
+	1,  // 14: hooknorm.v1.WebhookService.Normalize:output_type -> hooknorm.v1.NormalizeResponse
+	3,  // 15: hooknorm.v1.WebhookService.Ingest:output_type -> hooknorm.v1.IngestResponse
+	5,  // 16: hooknorm.v1.WebhookService.Subscribe:output_type -> hooknorm.v1.SubscribeResponse
+	14, // [14:17] is the sub-list for method output_type
+	11, // [11:14] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_v1_service_proto_init() }
@@ -709,6 +790,7 @@ func file_hooknorm_v1_service_proto_init() {
 	file_hooknorm_v1_service_proto_msgTypes[5].OneofWrappers = []any{
 		(*SubscribeResponse_Event)(nil),
 		(*SubscribeResponse_Heartbeat)(nil),
+		(*SubscribeResponse_Gap)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -716,7 +798,7 @@ func file_hooknorm_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooknorm_v1_service_proto_rawDesc), len(file_hooknorm_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/hooknorm/hooknorm/server/internal/config"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -43,13 +44,35 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		logger.Error("the schema is inconsistent", "error", err)
 		return 1
 	}
+	eventLog, err := eventlog.Open(ctx, eventlog.Config{
+		DataDir:         cfg.DataDir,
+		NATSURL:         cfg.NATSURL,
+		Replicas:        cfg.NATSReplicas,
+		RetentionAge:    cfg.RetentionAge,
+		RetentionBytes:  cfg.RetentionBytes,
+		DuplicateWindow: cfg.DuplicateWindow,
+		Fsync:           eventlog.Fsync(cfg.Fsync),
+		SyncInterval:    cfg.SyncInterval,
+		MaxRecordBytes:  eventlog.RecordLimit(cfg.MaxBodyBytes),
+	}, logger)
+	if err != nil {
+		logger.Error("hooknormd could not open its event log", "error", err)
+		return 1
+	}
+	defer eventLog.Close()
+	where := "data_dir=" + cfg.DataDir
+	if cfg.NATSURL != "" {
+		where = "nats=" + cfg.NATSURL
+	}
+	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge, "duplicate_window", cfg.DuplicateWindow)
+	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat})
 	server, err := transport.Start(ctx, transport.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
-	}, service.NewWebhooks(normalizer), logger)
+	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)
 		return 1

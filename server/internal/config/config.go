@@ -34,6 +34,22 @@ type Config struct {
 	LogFormat string
 	// LogLevel is the least severe level logged.
 	LogLevel slog.Level
+	// NATSURL points at an external NATS cluster; empty runs NATS JetStream inside hooknormd.
+	NATSURL string
+	// NATSReplicas is how many copies of the log an external cluster keeps.
+	NATSReplicas int
+	// RetentionAge drops events older than this from the log.
+	RetentionAge time.Duration
+	// RetentionBytes drops the oldest events beyond this size; 0 means no size limit.
+	RetentionBytes int64
+	// DuplicateWindow is how long an event id is remembered so repeats are stored once.
+	DuplicateWindow time.Duration
+	// Fsync is when the embedded log flushes to disk: "periodic" or "always".
+	Fsync string
+	// SyncInterval is the periodic flush interval.
+	SyncInterval time.Duration
+	// Heartbeat is how long a subscription stays silent before a heartbeat.
+	Heartbeat time.Duration
 }
 
 // EnvPrefix starts the name of every environment variable hooknormd reads.
@@ -63,6 +79,14 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe level logged: debug, info, warn or error")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS cluster to keep the log in, e.g. nats://n1:4222,nats://n2:4222; empty runs NATS JetStream inside hooknormd")
+	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", 1, "copies of the log an external NATS cluster keeps (1, 3 or 5)")
+	fs.DurationVar(&cfg.RetentionAge, "retention-age", 7*24*time.Hour, "drop events older than this from the log")
+	fs.Int64Var(&cfg.RetentionBytes, "retention-bytes", 0, "drop the oldest events beyond this many bytes; 0 means no size limit")
+	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 48*time.Hour, "how long repeats of an event are recognised and stored once (covers ClickFunnels' ~40h of retries)")
+	fs.StringVar(&cfg.Fsync, "fsync", "periodic", "when the embedded log flushes to disk: periodic (a killed process loses nothing, a power cut may lose the last interval) or always (nothing acknowledged is lost even on a power cut)")
+	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 2*time.Minute, "flush interval of the periodic fsync policy")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat-interval", 15*time.Second, "how long a subscription stays silent before a heartbeat")
 	fs.Usage = func() { usage(fs) }
 
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +124,18 @@ func (c Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("--log-format (%s) must be text or json, got %q", EnvName("log-format"), c.LogFormat))
+	}
+	if c.Fsync != "periodic" && c.Fsync != "always" {
+		errs = append(errs, fmt.Errorf("--fsync (%s) must be periodic or always, got %q", EnvName("fsync"), c.Fsync))
+	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		errs = append(errs, fmt.Errorf("--nats-replicas (%s) must be between 1 and 5, got %d", EnvName("nats-replicas"), c.NATSReplicas))
+	}
+	if c.RetentionAge < 0 || c.DuplicateWindow <= 0 || c.Heartbeat <= 0 || c.SyncInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--retention-age must not be negative and --duplicate-window, --heartbeat-interval and --sync-interval must be positive"))
+	}
+	if c.MaxBodyBytes > 256<<20 {
+		errs = append(errs, fmt.Errorf("--max-body-bytes (%s) must be at most 256 MiB, got %d", EnvName("max-body-bytes"), c.MaxBodyBytes))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout (%s) must be positive, got %s", EnvName("shutdown-timeout"), c.ShutdownTimeout))

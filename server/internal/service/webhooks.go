@@ -1,16 +1,21 @@
 // Package service implements hooknorm.v1.WebhookService as thin gRPC handlers: each turns its
-// request into a call on a domain package and returns what it gets. Errors stay domain errors
-// (rejection.Error); the transport maps them to gRPC statuses in one place.
+// request into calls on domain packages (verify, normalize, eventlog) and returns what it gets.
+// Errors stay domain errors (rejection.Error); the transport maps them to gRPC statuses in one
+// place.
 package service
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"github.com/hooknorm/hooknorm/server/internal/verify"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -18,18 +23,56 @@ import (
 // the HTTP gateway forwards as gRPC metadata.
 var providerHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 
+// DefaultHeartbeat is how long a subscription stays silent before a heartbeat.
+const DefaultHeartbeat = 15 * time.Second
+
 // Webhooks serves hooknorm.v1.WebhookService.
 type Webhooks struct {
 	hooknormv1.UnimplementedWebhookServiceServer
 	normalizer *normalize.Normalizer
+	verifier   verify.Verifier
+	log        *eventlog.Log
+	heartbeat  time.Duration
 	now        func() time.Time
+
+	stopOnce sync.Once
+	stopping chan struct{}
 }
 
 var _ hooknormv1.WebhookServiceServer = (*Webhooks)(nil)
 
+// Options configure the service.
+type Options struct {
+	// Verifier checks deliveries before Ingest stores them.
+	Verifier verify.Verifier
+	// Log stores ingested events and serves subscriptions; without it, only Normalize is served.
+	Log *eventlog.Log
+	// Heartbeat is how long a subscription stays silent before a heartbeat (DefaultHeartbeat).
+	Heartbeat time.Duration
+}
+
 // NewWebhooks returns the service, converting deliveries with normalizer.
-func NewWebhooks(normalizer *normalize.Normalizer) *Webhooks {
-	return &Webhooks{normalizer: normalizer, now: time.Now}
+func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
+	if opts.Verifier == nil {
+		opts.Verifier = verify.AcceptAll{}
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = DefaultHeartbeat
+	}
+	return &Webhooks{
+		normalizer: normalizer,
+		verifier:   opts.Verifier,
+		log:        opts.Log,
+		heartbeat:  opts.Heartbeat,
+		now:        time.Now,
+		stopping:   make(chan struct{}),
+	}
+}
+
+// Stop ends every subscription, telling each client where to resume; the server calls it when it
+// shuts down, so that open streams do not hold the shutdown up.
+func (s *Webhooks) Stop() {
+	s.stopOnce.Do(func() { close(s.stopping) })
 }
 
 // Normalize converts one delivery and returns the event; nothing is stored.
@@ -50,16 +93,39 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 	return &hooknormv1.NormalizeResponse{Event: event}, nil
 }
 
-// Ingest is declared by the contract; the durable log that serves it is not built yet.
-func (s *Webhooks) Ingest(context.Context, *hooknormv1.IngestRequest) (*hooknormv1.IngestResponse, error) {
-	return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED,
-		"Ingest is not served yet: this build has no durable log; use Normalize to convert a delivery")
+// Ingest verifies one delivery, converts it and stores it; it answers only once the event is
+// durable. A repeat of a stored event answers with the earlier sequence and duplicate set.
+func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*hooknormv1.IngestResponse, error) {
+	if s.log == nil {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Ingest is not served: this hooknormd has no event log")
+	}
+	headers := providerHeaders(ctx, req.GetHeaders())
+	if err := s.verifier.Verify(req.GetSource(), headers, req.GetPayload()); err != nil {
+		return nil, err
+	}
+	event, err := s.normalizer.Normalize(normalize.Delivery{
+		Source:      req.GetSource(),
+		Body:        req.GetPayload(),
+		TriggerType: req.GetTriggerType(),
+		Headers:     headers,
+		ReceivedAt:  s.now(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	appended, err := s.log.Append(ctx, event)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
 }
 
-// Subscribe is declared by the contract; the durable log that serves it is not built yet.
-func (s *Webhooks) Subscribe(*hooknormv1.SubscribeRequest, hooknormv1.WebhookService_SubscribeServer) error {
-	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED,
-		"Subscribe is not served yet: this build has no durable log")
+// unavailable turns a log failure into a refusal the provider retries.
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "the event log is unavailable, nothing was stored; retry: %v", err)
 }
 
 // providerHeaders merges the headers given in the request with the provider headers that arrived

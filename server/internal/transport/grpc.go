@@ -39,6 +39,7 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 			recovery.StreamServerInterceptor(recoverOpts...),
 		),
 		grpc.MaxRecvMsgSize(int(maxBodyBytes)+grpcMessageOverhead),
+		grpc.ForceServerCodecV2(newFrameCodec()),
 	)
 	hooknormv1.RegisterWebhookServiceServer(server, svc)
 	healthServer := health.NewServer()

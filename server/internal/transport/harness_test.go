@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -30,7 +31,11 @@ type harness struct {
 	httpURL string
 }
 
-// start runs a real server on free loopback ports and stops it when the test ends.
+// heartbeat is the subscription heartbeat interval of test servers.
+const heartbeat = 300 * time.Millisecond
+
+// start runs a real server, with an embedded event log in a temporary directory, on free loopback
+// ports and stops it when the test ends.
 func start(t *testing.T, maxBodyBytes int64) *harness {
 	t.Helper()
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
@@ -38,13 +43,25 @@ func start(t *testing.T, maxBodyBytes int64) *harness {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir:         t.TempDir(),
+		RetentionAge:    time.Hour,
+		DuplicateWindow: time.Hour,
+		Fsync:           eventlog.FsyncPeriodic,
+		SyncInterval:    time.Minute,
+		MaxRecordBytes:  eventlog.RecordLimit(maxBodyBytes),
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eventLog.Close() })
 	server, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr:          "127.0.0.1:0",
 		HTTPAddr:          "127.0.0.1:0",
 		MaxBodyBytes:      maxBodyBytes,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       30 * time.Second,
-	}, service.NewWebhooks(normalizer), logger)
+	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: heartbeat}), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

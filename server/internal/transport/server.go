@@ -37,6 +37,7 @@ type Config struct {
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
 type Server struct {
 	logger   *slog.Logger
+	svc      hooknormv1.WebhookServiceServer
 	grpc     *grpc.Server
 	health   *health.Server
 	http     *http.Server
@@ -61,7 +62,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		grpcListener.Close()
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	s := &Server{logger: logger, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 2)}
+	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 2)}
 	s.grpc, s.health = newGRPCServer(logger, svc, cfg.MaxBodyBytes)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
@@ -107,8 +108,8 @@ func (s *Server) HTTPAddr() string { return s.httpAddr.String() }
 // Failed delivers an error if a listener stops serving on its own.
 func (s *Server) Failed() <-chan error { return s.failed }
 
-// Shutdown stops the server gracefully: health checks turn NOT_SERVING, both listeners stop
-// accepting, and in-flight requests finish. When ctx ends first, remaining calls are cut off and
+// Shutdown stops the server gracefully: health checks turn NOT_SERVING, open subscriptions end
+// (if the service can stop them), both listeners stop accepting, and in-flight requests finish. When ctx ends first, remaining calls are cut off and
 // ctx's error is returned. Later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
@@ -117,6 +118,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) shutdown(ctx context.Context) error {
 	s.health.Shutdown()
+	if stopper, ok := s.svc.(interface{ Stop() }); ok {
+		stopper.Stop() // open subscriptions end, telling clients where to resume
+	}
 	httpErr := s.http.Shutdown(ctx)
 	stopped := make(chan struct{})
 	go func() {

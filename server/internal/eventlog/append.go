@@ -1,0 +1,51 @@
+package eventlog
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+)
+
+// Appended says where an event was stored.
+type Appended struct {
+	// Sequence is the event's position in the log; for a duplicate, the earlier event's.
+	Sequence uint64
+	// Duplicate reports that an event with the same source and id was already stored within the
+	// duplicate window, so this one was not stored again.
+	Duplicate bool
+}
+
+// Append stores event durably and returns where. It returns only once the log has acknowledged
+// the write; an error means the event may not be stored and the delivery should be retried.
+func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, error) {
+	if event.GetId() == "" {
+		return Appended{}, fmt.Errorf("an event needs an id to be stored")
+	}
+	stored := &hooknormv1.Event{}
+	proto.Merge(stored, event)
+	stored.RawPayload, stored.Sequence = nil, 0
+	head, err := proto.MarshalOptions{Deterministic: true}.Marshal(stored)
+	if err != nil {
+		return Appended{}, fmt.Errorf("encoding event %s: %w", event.GetId(), err)
+	}
+	data, offset := encodeRecord(head, event.GetRawPayload())
+	msg := &nats.Msg{
+		Subject: subject(event.GetSource(), event.GetTenant()),
+		Data:    data,
+		Header: nats.Header{
+			jetstream.MsgIDHeader: []string{sourceToken(event.GetSource()) + ":" + event.GetId()},
+			headerType:            []string{event.GetType()},
+			headerRawOffset:       []string{strconv.Itoa(offset)},
+		},
+	}
+	ack, err := l.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
+	}
+	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}

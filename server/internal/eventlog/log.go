@@ -1,0 +1,217 @@
+// Package eventlog is hooknorm's durable log of events: a NATS JetStream stream, run inside
+// hooknormd (embedded, file storage under a data directory) or on an external NATS cluster shared
+// by several hooknormd replicas. An append returns only once the event is stored; repeated
+// deliveries of one event are stored once within the duplicate window; readers resume from any
+// sequence still retained. It knows nothing of gRPC.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StreamName is the JetStream stream that holds the log.
+const StreamName = "HOOKNORM_EVENTS"
+
+// subjectRoot starts the subject of every event: hooknorm.events.<source>.<tenant>.
+const subjectRoot = "hooknorm.events"
+
+// Fsync says when the embedded store flushes to disk.
+type Fsync string
+
+const (
+	// FsyncPeriodic flushes every SyncInterval: a killed process loses nothing, a power cut may
+	// lose the last interval.
+	FsyncPeriodic Fsync = "periodic"
+	// FsyncAlways flushes before every acknowledgement: nothing acknowledged is lost even on a
+	// power cut, at the cost of throughput.
+	FsyncAlways Fsync = "always"
+)
+
+// Config says where the log lives and what it keeps.
+type Config struct {
+	// DataDir is where the embedded server stores the log; unused with NATSURL.
+	DataDir string
+	// NATSURL points at an external NATS cluster; empty runs NATS inside hooknormd.
+	NATSURL string
+	// Replicas is how many copies of the stream an external cluster keeps (1 embedded).
+	Replicas int
+	// RetentionAge drops events older than this; 0 keeps them forever.
+	RetentionAge time.Duration
+	// RetentionBytes drops the oldest events beyond this size; 0 means no limit.
+	RetentionBytes int64
+	// DuplicateWindow is how long an event id is remembered to store repeats once.
+	DuplicateWindow time.Duration
+	// Fsync is the embedded store's flush policy.
+	Fsync Fsync
+	// SyncInterval is the periodic flush interval of the embedded store.
+	SyncInterval time.Duration
+	// MaxRecordBytes is the largest record accepted (a typed event with its raw body).
+	MaxRecordBytes int32
+}
+
+// Log is an open event log. It is safe for concurrent use.
+type Log struct {
+	logger   *slog.Logger
+	embedded *server.Server
+	conn     *nats.Conn
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+
+	infoMu   sync.Mutex
+	infoAt   time.Time
+	infoLast uint64
+	infoFirst uint64
+}
+
+// ErrUnavailable wraps failures to reach the log; the caller may retry.
+var ErrUnavailable = errors.New("the event log is unavailable")
+
+// Open starts or connects to NATS and creates (or updates) the stream.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
+	l := &Log{logger: logger}
+	var err error
+	if cfg.NATSURL == "" {
+		if l.embedded, l.conn, err = startEmbedded(cfg); err != nil {
+			return nil, err
+		}
+	} else if l.conn, err = nats.Connect(cfg.NATSURL, nats.Name("hooknormd"), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond)); err != nil {
+		return nil, fmt.Errorf("connecting to NATS at %s: %w", cfg.NATSURL, err)
+	}
+	if l.js, err = jetstream.New(l.conn); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("opening JetStream: %w", err)
+	}
+	if l.stream, err = createStream(ctx, l.js, cfg); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func startEmbedded(cfg Config) (*server.Server, *nats.Conn, error) {
+	ns, err := server.NewServer(&server.Options{
+		ServerName:   "hooknormd",
+		JetStream:    true,
+		StoreDir:     cfg.DataDir,
+		DontListen:   true,
+		NoSigs:       true,
+		NoLog:        true,
+		MaxPayload:   cfg.MaxRecordBytes,
+		SyncAlways:   cfg.Fsync == FsyncAlways,
+		SyncInterval: cfg.SyncInterval,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("configuring the embedded NATS server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, nil, fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
+	}
+	conn, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns), nats.Name("hooknormd"))
+	if err != nil {
+		ns.Shutdown()
+		return nil, nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
+	}
+	return ns, conn, nil
+}
+
+func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
+	replicas := max(cfg.Replicas, 1)
+	dupes := cfg.DuplicateWindow
+	if cfg.RetentionAge > 0 && dupes > cfg.RetentionAge {
+		dupes = cfg.RetentionAge // JetStream requires the window within the retention age
+	}
+	maxBytes := cfg.RetentionBytes
+	if maxBytes <= 0 {
+		maxBytes = -1
+	}
+	streamCfg := jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "hooknorm's durable log of normalized webhook events",
+		Subjects:    []string{subjectRoot + ".>"},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      cfg.RetentionAge,
+		MaxBytes:    maxBytes,
+		Duplicates:  dupes,
+		Replicas:    replicas,
+		MaxMsgSize:  cfg.MaxRecordBytes,
+		AllowDirect: true,
+	}
+	// A cluster that is still electing leaders answers slowly at first: try for a while.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tryCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		stream, err := js.CreateOrUpdateStream(tryCtx, streamCfg)
+		cancel()
+		if err == nil {
+			return stream, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("creating the JetStream stream %s: %w", StreamName, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Close disconnects and, for an embedded server, stops it after flushing the store.
+func (l *Log) Close() error {
+	if l.conn != nil {
+		l.conn.Close()
+	}
+	if l.embedded != nil {
+		l.embedded.Shutdown()
+		l.embedded.WaitForShutdown()
+	}
+	return nil
+}
+
+// Ready reports whether the log can be written: the connection is up and the stream answers.
+func (l *Log) Ready(ctx context.Context) error {
+	if l.conn == nil || !l.conn.IsConnected() {
+		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
+	}
+	if _, err := l.stream.Info(ctx); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// bounds returns the first and last sequence of the log, at most a second old.
+func (l *Log) bounds(ctx context.Context) (first, last uint64, err error) {
+	l.infoMu.Lock()
+	defer l.infoMu.Unlock()
+	if time.Since(l.infoAt) < time.Second {
+		return l.infoFirst, l.infoLast, nil
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	l.infoAt, l.infoFirst, l.infoLast = time.Now(), info.State.FirstSeq, info.State.LastSeq
+	return l.infoFirst, l.infoLast, nil
+}
+
+// LastSequence returns the sequence of the newest event, at most a second old.
+func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
+	_, last, err := l.bounds(ctx)
+	return last, err
+}
+
+// RecordLimit is the largest record for bodies of up to maxBodyBytes: the raw body, the typed
+// event (about as large again) and headroom.
+func RecordLimit(maxBodyBytes int64) int32 {
+	return int32(min(3*maxBodyBytes+(64<<10), 1<<30))
+}

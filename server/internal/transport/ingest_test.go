@@ -1,0 +1,265 @@
+package transport_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// ingestAnswer is the JSON body of a stored delivery.
+type ingestAnswer struct {
+	ID        string `json:"id"`
+	Sequence  string `json:"sequence"`
+	Duplicate *bool  `json:"duplicate"`
+}
+
+func (h *harness) ingest(t *testing.T, path, body string, headers map[string]string) ingestAnswer {
+	t.Helper()
+	code, resp := h.post(t, path, []byte(body), headers)
+	if code != http.StatusOK {
+		t.Fatalf("POST %s answered %d: %s", path, code, resp)
+	}
+	var a ingestAnswer
+	if err := json.Unmarshal(resp, &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.ID == "" || a.Sequence == "" || a.Duplicate == nil {
+		t.Fatalf("POST %s answered %s: want id, sequence and duplicate", path, resp)
+	}
+	return a
+}
+
+const (
+	cfInvoice = `{"event_id": "ev-1", "event_type": "orders/invoice.paid", "workspace_id": 42, "api_version": 2, "data": {"id": 1, "status": "paid"}}`
+	cfContact = `{"event_id": "ev-2", "event_type": "contact.created", "workspace_id": 43, "api_version": 2, "data": {"id": 2}}`
+	wfV2Form  = `{"triggerType": "form_submission", "payload": {"name": "Contact", "siteId": "site1", "data": {"email": "a@example.com"}}}`
+	wfV1Order = `{"orderId": "dfa-3f1", "status": "unfulfilled", "acceptedOn": "2018-12-03T22:06:15.761Z"}`
+)
+
+// TestIngestStoresOnceAndSubscribeReplays posts to the three webhook routes, repeats one
+// delivery, and replays the log over gRPC: every event once, in order, with its sequence.
+func TestIngestStoresOnceAndSubscribeReplays(t *testing.T) {
+	h := start(t, 1<<20)
+	first := h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	second := h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
+	third := h.ingest(t, "/v1/webhooks/webflow/ecomm_new_order", wfV1Order, nil)
+	fourth := h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
+	if got := []string{first.Sequence, second.Sequence, third.Sequence, fourth.Sequence}; fmt.Sprint(got) != "[1 2 3 4]" {
+		t.Fatalf("sequences %v", got)
+	}
+	if *first.Duplicate || first.ID != "ev-1" {
+		t.Errorf("first delivery answered %+v", first)
+	}
+	repeat := h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	if !*repeat.Duplicate || repeat.Sequence != "1" || repeat.ID != "ev-1" {
+		t.Errorf("repeated delivery answered %+v, want duplicate of sequence 1", repeat)
+	}
+	wfRepeat := h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
+	if !*wfRepeat.Duplicate || wfRepeat.Sequence != "2" || wfRepeat.ID != second.ID {
+		t.Errorf("repeated Webflow delivery answered %+v, want duplicate of sequence 2", wfRepeat)
+	}
+
+	events := h.subscribe(t, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}}, 4)
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%d %s %s", e.GetSequence(), e.GetType(), e.GetTenant()))
+	}
+	want := []string{"1 orders/invoice.paid 42", "2 form_submission site1", "3 ecomm_new_order ", "4 contact.created 43"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("replayed %v, want %v", got, want)
+	}
+	if events[0].GetClickfunnels().GetOrdersInvoicePaid().GetStatus() != 2 || events[0].GetRawPayload() != nil {
+		t.Errorf("replayed event lost its typed payload or sent its raw body unasked: %v", events[0])
+	}
+	if wf := events[2].GetWebflow(); wf.GetApiVersion() != 1 || wf.GetEcommNewOrder().GetOrderId() != "dfa-3f1" {
+		t.Errorf("the v1 route's trigger type was not used: %v", wf)
+	}
+
+	resumed := h.subscribe(t, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: 2}, IncludeRaw: true}, 2)
+	if resumed[0].GetSequence() != 3 || resumed[1].GetSequence() != 4 || string(resumed[1].GetRawPayload()) != cfContact {
+		t.Errorf("resumed after 2 with %v", resumed)
+	}
+	filtered := h.subscribe(t, &hooknormv1.SubscribeRequest{
+		Start:        &hooknormv1.SubscribeRequest_Earliest{Earliest: true},
+		Sources:      []hooknormv1.Source{hooknormv1.Source_SOURCE_CLICKFUNNELS},
+		TypePrefixes: []string{"contact."},
+	}, 1)
+	if filtered[0].GetSequence() != 4 {
+		t.Errorf("filtered subscription got %v", filtered)
+	}
+}
+
+// subscribe reads n events over gRPC, skipping heartbeats.
+func (h *harness) subscribe(t *testing.T, req *hooknormv1.SubscribeRequest, n int) []*hooknormv1.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*hooknormv1.Event
+	for len(events) < n {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(events), err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
+// TestSubscribeSendsHeartbeatsWithTheLatestSequence waits on an idle stream for a heartbeat and
+// then sees a newly ingested event arrive live.
+func TestSubscribeSendsHeartbeatsWithTheLatestSequence(t *testing.T) {
+	h := start(t, 1<<20)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.GetHeartbeat().GetLatestSequence() != 1 || msg.GetHeartbeat().GetSentAt() == nil {
+		t.Fatalf("first message on an idle stream = %v, want a heartbeat at sequence 1", msg)
+	}
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetSequence() != 2 || e.GetId() != "ev-2" {
+				t.Errorf("live event = %v", e)
+			}
+			return
+		}
+	}
+}
+
+// TestSubscribeOverHTTPIsNDJSON replays the log on the HTTP route, one JSON object per line.
+func TestSubscribeOverHTTPIsNDJSON(t *testing.T) {
+	h := start(t, 1<<20)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		h.httpURL+"/v1/events:subscribe?after_sequence=1&sources=clickfunnels&sources=webflow&include_raw=true", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	lines.Buffer(nil, 4<<20)
+	var sequences []uint64
+	for len(sequences) < 2 && lines.Scan() {
+		var frame struct {
+			Result json.RawMessage `json:"result"`
+			Error  json.RawMessage `json:"error"`
+		}
+		if err := json.Unmarshal(lines.Bytes(), &frame); err != nil || frame.Error != nil {
+			t.Fatalf("line %q: %v", lines.Text(), err)
+		}
+		msg := &hooknormv1.SubscribeResponse{}
+		if err := protojson.Unmarshal(frame.Result, msg); err != nil {
+			t.Fatal(err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetRawPayload() == nil {
+				t.Errorf("include_raw=true sent no raw payload")
+			}
+			sequences = append(sequences, e.GetSequence())
+		}
+	}
+	if fmt.Sprint(sequences) != "[2 3]" {
+		t.Errorf("NDJSON stream resumed with %v, want [2 3]", sequences)
+	}
+}
+
+// TestResumeWithCursorNeverGapsOrRepeats disconnects at several points and resumes each time
+// after the last sequence seen: the union is every event, once, in order.
+func TestResumeWithCursorNeverGapsOrRepeats(t *testing.T) {
+	h := start(t, 1<<20)
+	const total = 40
+	for i := range total {
+		body := fmt.Sprintf(`{"event_id": "ev-%d", "event_type": "contact.updated", "api_version": 2, "data": {"id": %d}}`, i, i)
+		h.ingest(t, "/v1/webhooks/clickfunnels", body, nil)
+	}
+	var seen []uint64
+	var cursor uint64
+	for _, take := range []int{1, 7, 3, 12, 17} {
+		req := &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: cursor}}
+		for _, e := range h.subscribe(t, req, take) {
+			seen = append(seen, e.GetSequence())
+			cursor = e.GetSequence()
+		}
+	}
+	if len(seen) != total {
+		t.Fatalf("saw %d events, want %d", len(seen), total)
+	}
+	for i, seq := range seen {
+		if seq != uint64(i+1) {
+			t.Fatalf("sequence %d at position %d: %v", seq, i, seen)
+		}
+	}
+}
+
+// TestShutdownEndsSubscriptionsWithTheirCursor checks that an open subscription does not hold a
+// shutdown up: it ends with UNAVAILABLE saying where to resume.
+func TestShutdownEndsSubscriptionsWithTheirCursor(t *testing.T) {
+	h := start(t, 1<<20)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := stream.Recv(); err != nil || msg.GetEvent().GetSequence() != 1 {
+		t.Fatalf("first message %v, %v", msg, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.server.Shutdown(ctx) }()
+	for {
+		_, err := stream.Recv()
+		if err == nil {
+			continue
+		}
+		st := status.Convert(err)
+		if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "after_sequence=1") {
+			t.Errorf("stream ended with %v, want UNAVAILABLE naming after_sequence=1", err)
+		}
+		break
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
