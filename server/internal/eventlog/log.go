@@ -66,9 +66,9 @@ type Log struct {
 	js       jetstream.JetStream
 	stream   jetstream.Stream
 
-	infoMu   sync.Mutex
-	infoAt   time.Time
-	infoLast uint64
+	infoMu    sync.Mutex
+	infoAt    time.Time
+	infoLast  uint64
 	infoFirst uint64
 }
 

@@ -32,7 +32,7 @@ type Record struct {
 	// Sequence is the event's position in the log.
 	Sequence uint64
 	// Type is the event type.
-	Type string
+	Type      string
 	data      []byte
 	rawOffset int
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,12 @@ func leaves(v any, path string) []leaf {
 		}
 		if ts, ok := instant(x); ok {
 			keys = append(keys, ts)
+		}
+		switch strings.ToLower(strings.TrimSpace(x)) { // booleans sent as text
+		case "true", "1":
+			keys = append(keys, "b:true")
+		case "false", "0":
+			keys = append(keys, "b:false")
 		}
 		return []leaf{{path, x, keys}}
 	case json.Number:
