@@ -5,6 +5,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // ClickFunnels envelope members that the conversion reads itself.
@@ -85,14 +86,18 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 		f.tenant = scalarField(msg, "workspace_id")
 	}
 	if f.tenant == "" && kase == nil {
-		f.tenant = unknownTenant(env.GetUnknown().GetData(), "workspace_id")
+		data := env.GetUnknown().GetData()
+		f.tenant = unknownTenant(data, "workspace_id")
+		if attributes := data.GetStructValue().GetFields()["attributes"]; f.tenant == "" && v1 {
+			f.tenant = unknownTenant(attributes, "workspace_id")
+		}
 	}
 	if resource := caseMessage(msg, kase); resource != nil {
 		if f.occurredAt == nil {
 			f.occurredAt = timestampField(resource, kase.OccurredAt)
 		}
 		if f.tenant == "" {
-			f.tenant = scalarField(resource, "workspace_id")
+			f.tenant = workspaceOf(resource)
 		}
 	}
 	return env, f, nil
@@ -121,6 +126,22 @@ func envelopeMembers(body []byte) []jsonconv.Member {
 
 // jsonAPIMembers are the only members a JSON:API resource object may have.
 var jsonAPIMembers = map[string]bool{"id": true, "lid": true, "type": true, "attributes": true, "relationships": true, "links": true, "meta": true}
+
+// workspaceOf returns a resource's workspace_id, or that of the one resource it wraps (as the
+// Platform::Application payload wraps the application), as text.
+func workspaceOf(resource protoreflect.Message) string {
+	if tenant := scalarField(resource, "workspace_id"); tenant != "" {
+		return tenant
+	}
+	var wrapped string
+	resource.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && fd.Name() != "extra" {
+			wrapped = scalarField(v.Message(), "workspace_id")
+		}
+		return wrapped == ""
+	})
+	return wrapped
+}
 
 // isJSONAPI reports whether a data member is JSON:API shaped: an object with an attributes object
 // and a type string, and no member a JSON:API resource object cannot have. It stops at the first

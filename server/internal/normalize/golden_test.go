@@ -193,8 +193,13 @@ func expectedFacts(t *testing.T, f fixtures.Delivery) (kase, format, id, tenant,
 	if tenant == "" {
 		tenant = numberText(resource["workspace_id"])
 	}
+	if app, ok := resource["platform_application"].(map[string]any); ok && tenant == "" {
+		tenant = numberText(app["workspace_id"]) // the one resource that wraps another
+	}
 	if v, ok := raw["created_at"]; ok && v != nil {
 		occurredAt = instantOf(t, v)
+	} else if v, ok := resource["created_at"]; ok && v != nil && format == "DELIVERY_FORMAT_BARE" && strings.HasPrefix(kase, "communities_") {
+		occurredAt = instantOf(t, v) // a bare Communities resource says when it was created
 	}
 	return kase, format, id, tenant, occurredAt
 }

@@ -1824,7 +1824,7 @@ var File_hooknorm_clickfunnels_v1_event_proto protoreflect.FileDescriptor
 
 const file_hooknorm_clickfunnels_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"$hooknorm/clickfunnels/v1/event.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*hooknorm/clickfunnels/v1/applied_tag.proto\x1a*hooknorm/clickfunnels/v1/appointment.proto\x1a#hooknorm/clickfunnels/v1/blog.proto\x1a%hooknorm/clickfunnels/v1/common.proto\x1a(hooknorm/clickfunnels/v1/community.proto\x1a&hooknorm/clickfunnels/v1/contact.proto\x1a%hooknorm/clickfunnels/v1/course.proto\x1a.hooknorm/clickfunnels/v1/form_submission.proto\x1a*hooknorm/clickfunnels/v1/fulfillment.proto\x1a&hooknorm/clickfunnels/v1/invoice.proto\x1a$hooknorm/clickfunnels/v1/order.proto\x1a'hooknorm/clickfunnels/v1/platform.proto\x1a&hooknorm/clickfunnels/v1/product.proto\x1a$hooknorm/clickfunnels/v1/sales.proto\x1a*hooknorm/clickfunnels/v1/transaction.proto\x1a'hooknorm/clickfunnels/v1/workflow.proto\x1a!hooknorm/options/v1/options.proto\"\xfb[\n" +
+	"$hooknorm/clickfunnels/v1/event.proto\x12\x18hooknorm.clickfunnels.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a*hooknorm/clickfunnels/v1/applied_tag.proto\x1a*hooknorm/clickfunnels/v1/appointment.proto\x1a#hooknorm/clickfunnels/v1/blog.proto\x1a%hooknorm/clickfunnels/v1/common.proto\x1a(hooknorm/clickfunnels/v1/community.proto\x1a&hooknorm/clickfunnels/v1/contact.proto\x1a%hooknorm/clickfunnels/v1/course.proto\x1a.hooknorm/clickfunnels/v1/form_submission.proto\x1a*hooknorm/clickfunnels/v1/fulfillment.proto\x1a&hooknorm/clickfunnels/v1/invoice.proto\x1a$hooknorm/clickfunnels/v1/order.proto\x1a'hooknorm/clickfunnels/v1/platform.proto\x1a&hooknorm/clickfunnels/v1/product.proto\x1a$hooknorm/clickfunnels/v1/sales.proto\x1a*hooknorm/clickfunnels/v1/transaction.proto\x1a'hooknorm/clickfunnels/v1/workflow.proto\x1a!hooknorm/options/v1/options.proto\"\x97\\\n" +
 	"\x05Event\x12(\n" +
 	"\bevent_id\x18\x01 \x01(\tB\b\xd2\xf3\x18\x04uuidH\x01R\aeventId\x88\x01\x01\x125\n" +
 	"\n" +
@@ -1924,9 +1924,11 @@ const file_hooknorm_clickfunnels_v1_event_proto_rawDesc = "" +
 	"\x12blogs_post_created\x18\xa2\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.createdH\x00R\x10blogsPostCreated\x12k\n" +
 	"\x12blogs_post_updated\x18\xa3\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.updatedH\x00R\x10blogsPostUpdated\x12k\n" +
 	"\x12blogs_post_deleted\x18\xa4\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x16\xca\xf3\x18\x12blogs/post.deletedH\x00R\x10blogsPostDeleted\x12q\n" +
-	"\x14blogs_post_published\x18\xa5\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x18\xca\xf3\x18\x14blogs/post.publishedH\x00R\x12blogsPostPublished\x12\x82\x01\n" +
-	"\x18communities_post_created\x18\xac\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CommunityPostB\x1c\xca\xf3\x18\x18communities/post.createdH\x00R\x16communitiesPostCreated\x12\x9f\x01\n" +
-	"!communities_posts_comment_created\x18\xad\x02 \x01(\v2*.hooknorm.clickfunnels.v1.CommunityCommentB%\xca\xf3\x18!communities/posts/comment.createdH\x00R\x1ecommunitiesPostsCommentCreated\x12\xa8\x01\n" +
+	"\x14blogs_post_published\x18\xa5\x02 \x01(\v2\".hooknorm.clickfunnels.v1.BlogPostB\x18\xca\xf3\x18\x14blogs/post.publishedH\x00R\x12blogsPostPublished\x12\x90\x01\n" +
+	"\x18communities_post_created\x18\xac\x02 \x01(\v2'.hooknorm.clickfunnels.v1.CommunityPostB*\xca\xf3\x18\x18communities/post.created\xda\xf3\x18\n" +
+	"created_atH\x00R\x16communitiesPostCreated\x12\xad\x01\n" +
+	"!communities_posts_comment_created\x18\xad\x02 \x01(\v2*.hooknorm.clickfunnels.v1.CommunityCommentB3\xca\xf3\x18!communities/posts/comment.created\xda\xf3\x18\n" +
+	"created_atH\x00R\x1ecommunitiesPostsCommentCreated\x12\xa8\x01\n" +
 	"!platform_application_disconnected\x18\xb6\x02 \x01(\v22.hooknorm.clickfunnels.v1.PlatformApplicationEventB%\xca\xf3\x18!platform_application.disconnectedH\x00R\x1fplatformApplicationDisconnected\x12r\n" +
 	"\x13runs_step_dontrunme\x18\xc0\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB\x17\xca\xf3\x18\x13runs/step.dontrunmeH\x00R\x11runsStepDontrunme\x12\xa1\x01\n" +
 	"#workflows_integration_step_executed\x18\xc1\x02 \x01(\v2&.hooknorm.clickfunnels.v1.WorkflowStepB'\xca\xf3\x18#workflows_integration_step.executedH\x00R workflowsIntegrationStepExecuted\x12\xb2\x01\n" +
