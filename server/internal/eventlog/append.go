@@ -20,20 +20,23 @@ type Appended struct {
 	Duplicate bool
 }
 
-// Append stores event durably and returns where. It returns only once the log has acknowledged
+// Append stores event durably and returns where. It reads event but must not run concurrently
+// with another use of it. It returns only once the log has acknowledged
 // the write; an error means the event may not be stored and the delivery should be retried.
 func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, error) {
 	if event.GetId() == "" {
 		return Appended{}, fmt.Errorf("an event needs an id to be stored")
 	}
-	stored := &hooknormv1.Event{}
-	proto.Merge(stored, event)
-	stored.RawPayload, stored.Sequence = nil, 0
-	head, err := proto.MarshalOptions{Deterministic: true}.Marshal(stored)
+	// The record is the event without raw_payload and sequence, then raw_payload: encode the
+	// event with both cleared, then put them back, rather than copying it.
+	raw, sequence := event.RawPayload, event.Sequence
+	event.RawPayload, event.Sequence = nil, 0
+	head, err := proto.Marshal(event)
+	event.RawPayload, event.Sequence = raw, sequence
 	if err != nil {
 		return Appended{}, fmt.Errorf("encoding event %s: %w", event.GetId(), err)
 	}
-	data, offset := encodeRecord(head, event.GetRawPayload())
+	data, offset := encodeRecord(head, raw)
 	msg := &nats.Msg{
 		Subject: subject(event.GetSource(), event.GetTenant()),
 		Data:    data,

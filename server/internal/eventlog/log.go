@@ -80,11 +80,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 	l := &Log{logger: logger}
 	var err error
 	if cfg.NATSURL == "" {
-		if l.embedded, l.conn, err = startEmbedded(cfg); err != nil {
+		if l.embedded, l.conn, err = startEmbedded(cfg, l.connOptions()); err != nil {
 			return nil, err
 		}
-	} else if l.conn, err = nats.Connect(cfg.NATSURL, nats.Name("hooknormd"), nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond)); err != nil {
+	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
 		return nil, fmt.Errorf("connecting to NATS at %s: %w", cfg.NATSURL, err)
 	}
 	if l.js, err = jetstream.New(l.conn); err != nil {
@@ -98,7 +97,24 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 	return l, nil
 }
 
-func startEmbedded(cfg Config) (*server.Server, *nats.Conn, error) {
+// connOptions are the options of hooknormd's NATS connections: asynchronous errors and
+// reconnections go to hooknormd's log rather than to standard error.
+func (l *Log) connOptions(more ...nats.Option) []nats.Option {
+	return append([]nats.Option{
+		nats.Name("hooknormd"),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			l.logger.Warn("NATS reported an error", "error", err)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				l.logger.Warn("disconnected from NATS", "error", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { l.logger.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted()) }),
+	}, more...)
+}
+
+func startEmbedded(cfg Config, opts []nats.Option) (*server.Server, *nats.Conn, error) {
 	ns, err := server.NewServer(&server.Options{
 		ServerName:   "hooknormd",
 		JetStream:    true,
@@ -118,7 +134,7 @@ func startEmbedded(cfg Config) (*server.Server, *nats.Conn, error) {
 		ns.Shutdown()
 		return nil, nil, fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
 	}
-	conn, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns), nats.Name("hooknormd"))
+	conn, err := nats.Connect(ns.ClientURL(), append(opts, nats.InProcessServer(ns))...)
 	if err != nil {
 		ns.Shutdown()
 		return nil, nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
@@ -214,4 +230,13 @@ func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
 // event (about as large again) and headroom.
 func RecordLimit(maxBodyBytes int64) int32 {
 	return int32(min(3*maxBodyBytes+(64<<10), 1<<30))
+}
+
+// FreshLastSequence returns the sequence of the newest event, asking the log now.
+func (l *Log) FreshLastSequence(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return info.State.LastSeq, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,23 @@ func (f Filter) subjects() []string {
 		subjects = append(subjects, subjectRoot+"."+sourceToken(source)+"."+tenant)
 	}
 	return subjects
+}
+
+// Matches reports whether f accepts rec: its source, tenant and type.
+func (f Filter) Matches(rec *Record) bool {
+	if len(f.Sources) > 0 || f.Tenant != "" {
+		source, tenant, ok := strings.Cut(strings.TrimPrefix(rec.subject, subjectRoot+"."), ".")
+		if !ok {
+			return false
+		}
+		if f.Tenant != "" && tenant != tenantToken(f.Tenant) {
+			return false
+		}
+		if len(f.Sources) > 0 && !slices.ContainsFunc(f.Sources, func(s hooknormv1.Source) bool { return sourceToken(s) == source }) {
+			return false
+		}
+	}
+	return f.wants(rec.Type)
 }
 
 // wants reports whether f accepts an event type.
@@ -168,6 +186,7 @@ func (r *Reader) fetch(ctx context.Context) (*Record, error) {
 	return &Record{
 		Sequence:  meta.Sequence.Stream,
 		Type:      msg.Headers().Get(headerType),
+		subject:   msg.Subject(),
 		data:      data,
 		rawOffset: parseOffset(msg.Headers().Get(headerRawOffset), len(data)),
 	}, nil

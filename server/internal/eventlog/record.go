@@ -32,7 +32,9 @@ type Record struct {
 	// Sequence is the event's position in the log.
 	Sequence uint64
 	// Type is the event type.
-	Type      string
+	Type string
+	// subject is where the event was published: it names its source and tenant.
+	subject   string
 	data      []byte
 	rawOffset int
 }

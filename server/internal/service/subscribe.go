@@ -2,18 +2,26 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/fanout"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
+// liveBuffer is how many records a subscription served by the hub may fall behind before the
+// hub drops it and it reads the log on its own.
+const liveBuffer = 256
+
 // Subscribe streams events in log order from where the request starts, each with its sequence; a
 // heartbeat with the latest sequence when nothing was sent for a while; and a gap marker when
-// retention removed events the subscription should have delivered.
+// retention removed events the subscription should have delivered. Near the head of the log it
+// is served by the fan-out hub; further back, or when it falls behind, it reads the log on its
+// own, and joins the hub again once it has caught up.
 func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1.WebhookService_SubscribeServer) error {
 	if s.log == nil {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Subscribe is not served: this hooknormd has no event log")
@@ -22,14 +30,121 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(stream.Context())
+	sub := &subscriber{svc: s, stream: stream, filter: filter, includeRaw: req.GetIncludeRaw(),
+		position: start.After, heartbeat: time.NewTimer(s.heartbeat)}
+	defer sub.heartbeat.Stop()
+	return sub.run(stream.Context(), start)
+}
+
+// subscriber is one subscription being served.
+type subscriber struct {
+	svc        *Webhooks
+	stream     hooknormv1.WebhookService_SubscribeServer
+	filter     eventlog.Filter
+	includeRaw bool
+	position   uint64 // the sequence of the last event (or gap) sent, or the one before the start
+	heartbeat  *time.Timer
+}
+
+// errBehind says a subscription fell out of the hub and must read the log on its own.
+var errBehind = errors.New("the subscription fell behind the hub")
+
+func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
+	hub := sub.svc.hub
+	var live *fanout.Live
+	var backlog []*eventlog.Record
+	switch {
+	case start == eventlog.Start{}:
+		var joined bool
+		if live, sub.position, joined = hub.JoinNew(sub.filter, liveBuffer); !joined {
+			return sub.fromLog(ctx, start) // the hub failed: the log serves alone
+		}
+	case start.HasAfter:
+		live, backlog, _ = hub.Join(start.After, sub.filter, liveBuffer)
+	}
+	for {
+		if live == nil {
+			var err error
+			if live, backlog, err = sub.catchUp(ctx, start); err != nil {
+				return err
+			}
+		}
+		if err := sub.fromHub(ctx, live, backlog); !errors.Is(err, errBehind) {
+			return err
+		}
+		live, backlog = nil, nil
+		start = eventlog.Start{HasAfter: true, After: sub.position}
+	}
+}
+
+// fromHub serves the subscription from the hub until it ends or falls behind.
+func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog []*eventlog.Record) error {
+	defer live.Leave()
+	for _, rec := range backlog {
+		if err := sub.sendRecord(rec); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case rec := <-live.Records:
+			if err := sub.sendRecord(rec); err != nil {
+				return err
+			}
+		case <-live.Dropped:
+			for { // what the hub handed over before dropping it is still in order
+				select {
+				case rec := <-live.Records:
+					if err := sub.sendRecord(rec); err != nil {
+						return err
+					}
+					continue
+				default:
+				}
+				return errBehind
+			}
+		case <-sub.heartbeat.C:
+			if err := sub.sendHeartbeat(sub.svc.hub.Head()); err != nil {
+				return err
+			}
+		case <-sub.svc.stopping:
+			return sub.shuttingDown()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// catchUp reads the log on its own from start until the hub holds everything after the last
+// event sent, then hands over to the hub.
+func (sub *subscriber) catchUp(ctx context.Context, start eventlog.Start) (*fanout.Live, []*eventlog.Record, error) {
+	var handover struct {
+		live    *fanout.Live
+		backlog []*eventlog.Record
+	}
+	err := sub.readLog(ctx, start, func() bool {
+		var joined bool
+		handover.live, handover.backlog, joined = sub.svc.hub.Join(sub.position, sub.filter, liveBuffer)
+		return joined
+	})
+	return handover.live, handover.backlog, err
+}
+
+// fromLog serves the subscription from the log alone, for as long as it lasts.
+func (sub *subscriber) fromLog(ctx context.Context, start eventlog.Start) error {
+	return sub.readLog(ctx, start, func() bool { return false })
+}
+
+// readLog sends what a private reader of the log returns, asking handOver after every event and
+// every second whether to stop; it returns nil when handOver says so.
+func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOver func() bool) error {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	reader, err := s.log.Read(ctx, start, filter)
+	reader, err := sub.svc.log.Read(ctx, start, sub.filter)
 	if err != nil {
 		return unavailable(err)
 	}
 	defer reader.Close()
-
 	type item struct {
 		record *eventlog.Record
 		gap    *eventlog.Gap
@@ -49,10 +164,8 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 			}
 		}
 	}()
-
-	last := start.After
-	heartbeat := time.NewTimer(s.heartbeat)
-	defer heartbeat.Stop()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
 	for {
 		select {
 		case it := <-items:
@@ -60,36 +173,69 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 			case it.err != nil:
 				return unavailable(it.err)
 			case it.gap != nil:
-				last = it.gap.Last
-				err = stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Gap{
-					Gap: &hooknormv1.Gap{FirstSequence: it.gap.First, LastSequence: it.gap.Last},
-				}})
+				err = sub.sendGap(it.gap)
 			default:
-				last = it.record.Sequence
-				err = stream.SendMsg(eventFrame(it.record.EventBytes(req.GetIncludeRaw())))
+				err = sub.sendRecord(it.record)
 			}
 			if err != nil {
 				return err
 			}
-			heartbeat.Reset(s.heartbeat)
-		case <-heartbeat.C:
-			latest, err := s.log.LastSequence(ctx)
+			if handOver() {
+				return nil
+			}
+		case <-check.C:
+			if handOver() {
+				return nil
+			}
+		case <-sub.heartbeat.C:
+			latest, err := sub.svc.log.LastSequence(ctx)
 			if err != nil {
 				return unavailable(err)
 			}
-			if err := stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Heartbeat{
-				Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(s.now())},
-			}}); err != nil {
+			if err := sub.sendHeartbeat(latest); err != nil {
 				return err
 			}
-			heartbeat.Reset(s.heartbeat)
-		case <-s.stopping:
-			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE,
-				"hooknormd is shutting down; resume with after_sequence=%d", last)
+		case <-sub.svc.stopping:
+			return sub.shuttingDown()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// sendRecord sends an event as stored, without re-encoding it.
+func (sub *subscriber) sendRecord(rec *eventlog.Record) error {
+	if rec.Sequence <= sub.position {
+		return nil // already sent before a handover
+	}
+	if err := sub.stream.SendMsg(eventFrame(rec.EventBytes(sub.includeRaw))); err != nil {
+		return err
+	}
+	sub.position = rec.Sequence
+	sub.heartbeat.Reset(sub.svc.heartbeat)
+	return nil
+}
+
+func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
+	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Gap{
+		Gap: &hooknormv1.Gap{FirstSequence: gap.First, LastSequence: gap.Last},
+	}})
+	sub.position = max(sub.position, gap.Last)
+	sub.heartbeat.Reset(sub.svc.heartbeat)
+	return err
+}
+
+func (sub *subscriber) sendHeartbeat(latest uint64) error {
+	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Heartbeat{
+		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(sub.svc.now())},
+	}})
+	sub.heartbeat.Reset(sub.svc.heartbeat)
+	return err
+}
+
+func (sub *subscriber) shuttingDown() error {
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE,
+		"hooknormd is shutting down; resume with after_sequence=%d", sub.position)
 }
 
 // subscription reads a request's start and filter, refusing what cannot be served.

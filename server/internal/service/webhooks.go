@@ -13,6 +13,7 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/fanout"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"github.com/hooknorm/hooknorm/server/internal/verify"
@@ -32,12 +33,19 @@ type Webhooks struct {
 	normalizer *normalize.Normalizer
 	verifier   verify.Verifier
 	log        *eventlog.Log
+	hub        *fanout.Hub
 	heartbeat  time.Duration
 	now        func() time.Time
 
 	stopOnce sync.Once
 	stopping chan struct{}
+	stopHub  context.CancelFunc
+	hubDone  chan struct{}
 }
+
+// hubRing is how many of the newest events the fan-out hub keeps for subscriptions that start or
+// resume near the head.
+const hubRing = 4096
 
 var _ hooknormv1.WebhookServiceServer = (*Webhooks)(nil)
 
@@ -51,7 +59,8 @@ type Options struct {
 	Heartbeat time.Duration
 }
 
-// NewWebhooks returns the service, converting deliveries with normalizer.
+// NewWebhooks returns the service, converting deliveries with normalizer. With a log, it starts
+// the fan-out hub that serves subscriptions at the head of the log; Stop ends it.
 func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 	if opts.Verifier == nil {
 		opts.Verifier = verify.AcceptAll{}
@@ -59,20 +68,39 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
-	return &Webhooks{
+	s := &Webhooks{
 		normalizer: normalizer,
 		verifier:   opts.Verifier,
 		log:        opts.Log,
 		heartbeat:  opts.Heartbeat,
 		now:        time.Now,
 		stopping:   make(chan struct{}),
+		hubDone:    make(chan struct{}),
 	}
+	if opts.Log == nil {
+		close(s.hubDone)
+		s.stopHub = func() {}
+		return s
+	}
+	s.hub = fanout.New(opts.Log, hubRing)
+	var ctx context.Context
+	ctx, s.stopHub = context.WithCancel(context.Background())
+	go func() {
+		defer close(s.hubDone)
+		s.hub.Run(ctx)
+	}()
+	<-s.hub.Ready()
+	return s
 }
 
-// Stop ends every subscription, telling each client where to resume; the server calls it when it
-// shuts down, so that open streams do not hold the shutdown up.
+// Stop ends every subscription, telling each client where to resume, and the fan-out hub; the
+// server calls it when it shuts down, so that open streams do not hold the shutdown up.
 func (s *Webhooks) Stop() {
-	s.stopOnce.Do(func() { close(s.stopping) })
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		s.stopHub()
+		<-s.hubDone
+	})
 }
 
 // Normalize converts one delivery and returns the event; nothing is stored.

@@ -263,3 +263,61 @@ func TestShutdownEndsSubscriptionsWithTheirCursor(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+// TestSlowSubscriberSlowsNobody stalls one subscriber (it stops reading, so its stream fills up)
+// while events are ingested and another subscriber reads: ingestion and the other subscriber go
+// on, and when the stalled one reads again it gets every event, once, in order.
+func TestSlowSubscriberSlowsNobody(t *testing.T) {
+	h := start(t, 1<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	stalled, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{IncludeRaw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // both subscriptions have joined
+	const total = 1500
+	pad := strings.Repeat("x", 4000) // large events fill the stalled stream's buffers quickly
+	received := make(chan uint64, total)
+	go func() {
+		for {
+			msg, err := reader.Recv()
+			if err != nil {
+				return
+			}
+			if e := msg.GetEvent(); e != nil {
+				received <- e.GetSequence()
+			}
+		}
+	}()
+	for i := range total {
+		body := fmt.Sprintf(`{"event_id": "slow-%d", "event_type": "contact.updated", "api_version": 2, "data": {"id": %d, "note": %q}}`, i, i, pad)
+		h.ingest(t, "/v1/webhooks/clickfunnels", body, nil)
+	}
+	for want := uint64(1); want <= total; want++ {
+		select {
+		case got := <-received:
+			if got != want {
+				t.Fatalf("the reading subscriber got %d, want %d", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the reading subscriber stopped at %d while the other was stalled", want-1)
+		}
+	}
+	for want := uint64(1); want <= total; {
+		msg, err := stalled.Recv()
+		if err != nil {
+			t.Fatalf("the stalled subscriber, at %d: %v", want, err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetSequence() != want || len(e.GetRawPayload()) == 0 {
+				t.Fatalf("the stalled subscriber got %d (raw %d bytes), want %d", e.GetSequence(), len(e.GetRawPayload()), want)
+			}
+			want++
+		}
+	}
+}

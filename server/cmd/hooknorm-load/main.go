@@ -1,0 +1,483 @@
+// Command hooknorm-load measures hooknormd under load, beside a baseline in the same run: a bare
+// net/http handler that reads the body and answers 200, the ceiling of this machine. It posts
+// realistic deliveries (the test fixtures, each made unique) from concurrent clients and reports
+// requests per second and the latency from POST to arrival at each subscriber, with 1 and with
+// 1,000 subscribers. Ratios matter, not absolute numbers: machines differ and are shared.
+//
+//	go run ./server/cmd/hooknorm-load -duration 10s -concurrency 32 -subscribers 1,1000
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/fixtures"
+	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
+	_ "google.golang.org/grpc/encoding/proto" // registers the "proto" codec glanceCodec defers to
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+func main() {
+	duration := flag.Duration("duration", 10*time.Second, "how long each measurement posts")
+	concurrency := flag.Int("concurrency", 32, "concurrent posting clients")
+	subscriberCounts := flag.String("subscribers", "1,1000", "comma-separated subscriber counts to measure hooknormd with")
+	fsync := flag.String("fsync", "periodic", "fsync policy of hooknormd's log: periodic or always")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the hooknormd measurements to this file")
+	flag.Parse()
+
+	deliveries, err := loadDeliveries()
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("hooknorm-load: %d deliveries (%d distinct fixtures), %d clients, %s per measurement\n\n",
+		len(deliveries), len(deliveries), *concurrency, *duration)
+
+	ceiling, err := measureCeiling(deliveries, *concurrency, *duration)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("%-28s %9.0f req/s   round trip p50 %8s  p99 %8s\n", "ceiling (bare net/http)", ceiling.rate, ceiling.p50, ceiling.p99)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for _, field := range strings.Split(*subscriberCounts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-subscribers: %q is not a positive count", field))
+		}
+		r, err := measureHooknorm(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync))
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   %d deliveries, %d arrivals\n",
+			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
+			float64(r.p99)/float64(ceiling.p99), r.posted, r.arrivals)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "hooknorm-load:", err)
+	os.Exit(1)
+}
+
+// delivery is one body to post and the route to post it to.
+type delivery struct {
+	path string
+	body map[string]any
+	v2   bool // a Webflow v2 envelope: the unique marker goes into its payload
+	cf   bool
+}
+
+// loadDeliveries reads the ClickFunnels V2 and Webflow v2 fixtures, which hooknormd stores.
+func loadDeliveries() ([]delivery, error) {
+	all, err := fixtures.All()
+	if err != nil {
+		return nil, err
+	}
+	var out []delivery
+	for _, f := range all {
+		var body map[string]any
+		if json.Unmarshal(f.Body, &body) != nil {
+			continue
+		}
+		switch {
+		case f.Source == hooknormv1.Source_SOURCE_CLICKFUNNELS && body["event_id"] != nil:
+			out = append(out, delivery{path: "/v1/webhooks/clickfunnels", body: body, cf: true})
+		case f.Source == hooknormv1.Source_SOURCE_WEBFLOW && f.TriggerType == "":
+			if _, ok := body["payload"].(map[string]any); ok {
+				out = append(out, delivery{path: "/v1/webhooks/webflow", body: body, v2: true})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no fixtures to post")
+	}
+	return out, nil
+}
+
+// unique returns the body of the i-th post: the delivery made unique, so every post is a new event.
+func (d delivery) unique(i int64) []byte {
+	body := map[string]any{}
+	for k, v := range d.body {
+		body[k] = v
+	}
+	marker := fmt.Sprintf("load-%d", i)
+	switch {
+	case d.cf:
+		body["event_id"] = marker
+	case d.v2:
+		payload := map[string]any{}
+		for k, v := range d.body["payload"].(map[string]any) {
+			payload[k] = v
+		}
+		payload["hooknormLoadMarker"] = marker
+		body["payload"] = payload
+	}
+	out, _ := json.Marshal(body)
+	return out
+}
+
+// result is one measurement.
+type result struct {
+	rate             float64
+	p50, p99         time.Duration
+	posted, arrivals int
+}
+
+// post runs concurrency clients posting to base for d and returns, per response id, when its
+// POST was sent, with every round-trip time.
+func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, error) {
+	var (
+		mu      sync.Mutex
+		sent    = map[string]time.Time{}
+		trips   []time.Duration
+		next    atomic.Int64
+		failure atomic.Value
+		wg      sync.WaitGroup
+	)
+	transport := &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	defer transport.CloseIdleConnections()
+	deadline := time.Now().Add(d)
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				dl := deliveries[i%int64(len(deliveries))]
+				body := bodies[i%int64(len(bodies))]
+				start := time.Now()
+				resp, err := client.Post(base+dl.path, "application/json", bytes.NewReader(body))
+				if err != nil {
+					failure.Store(err)
+					return
+				}
+				var answer struct {
+					ID string `json:"id"`
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				trip := time.Since(start)
+				if resp.StatusCode != http.StatusOK {
+					failure.Store(fmt.Errorf("POST %s answered %d: %s", dl.path, resp.StatusCode, data))
+					return
+				}
+				json.Unmarshal(data, &answer)
+				mu.Lock()
+				trips = append(trips, trip)
+				if answer.ID != "" {
+					sent[answer.ID] = start
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := failure.Load().(error); err != nil {
+		return nil, nil, err
+	}
+	return sent, trips, nil
+}
+
+// prepare makes the bodies to post, unique per post for up to n posts, so the client does not
+// spend its time encoding JSON during the measurement.
+func prepare(deliveries []delivery, n int) [][]byte {
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = deliveries[i%len(deliveries)].unique(int64(i))
+	}
+	return bodies
+}
+
+func measureCeiling(deliveries []delivery, concurrency int, d time.Duration) (result, error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"id":"","sequence":"0","duplicate":false}`)
+	})}
+	go srv.Serve(listener)
+	defer srv.Close()
+	_, trips, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	if err != nil {
+		return result{}, err
+	}
+	p50, p99 := percentiles(trips)
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips)}, nil
+}
+
+func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, subscribers int, fsync eventlog.Fsync) (result, error) {
+	dir, err := os.MkdirTemp("", "hooknorm-load-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	logger := slog.New(slog.DiscardHandler)
+	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir: dir, RetentionAge: time.Hour, DuplicateWindow: time.Hour, Fsync: fsync, SyncInterval: 2 * time.Minute,
+		MaxRecordBytes: eventlog.RecordLimit(normalize.DefaultMaxBytes),
+	}, logger)
+	if err != nil {
+		return result{}, err
+	}
+	defer eventLog.Close()
+	normalizer, err := normalize.New(normalize.Limits{})
+	if err != nil {
+		return result{}, err
+	}
+	srv, err := transport.Start(context.Background(), transport.Config{
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog}), logger)
+	if err != nil {
+		return result{}, err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
+
+	arrivals, stop, err := subscribe(srv.GRPCAddr(), subscribers)
+	if err != nil {
+		return result{}, err
+	}
+	sent, trips, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	if err != nil {
+		stop()
+		return result{}, err
+	}
+	latest, err := eventLog.LastSequence(context.Background())
+	if err != nil {
+		stop()
+		return result{}, err
+	}
+	received := arrivals.wait(latest, subscribers, 60*time.Second)
+	stop()
+	var latencies []time.Duration
+	for _, a := range received {
+		if start, ok := sent[a.id]; ok {
+			latencies = append(latencies, a.at.Sub(start))
+		}
+	}
+	p50, p99 := percentiles(latencies)
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies)}, nil
+}
+
+// arrival is one event reaching one subscriber.
+type arrival struct {
+	id  string
+	at  time.Time
+	seq uint64
+}
+
+// arrivals collects what the subscribers receive.
+type arrivals struct {
+	mu   sync.Mutex
+	all  []arrival
+	last map[int]uint64
+}
+
+// wait returns the arrivals once every subscriber has received up to sequence latest, or after
+// timeout.
+func (a *arrivals) wait(latest uint64, subscribers int, timeout time.Duration) []arrival {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		a.mu.Lock()
+		done := len(a.last) == subscribers
+		for _, seq := range a.last {
+			done = done && seq >= latest
+		}
+		a.mu.Unlock()
+		if done {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.all)
+}
+
+// subscribe opens n subscriptions (new events only), a hundred per connection.
+func subscribe(addr string, n int) (*arrivals, func(), error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &arrivals{last: map[int]uint64{}}
+	var conns []*grpc.ClientConn
+	var wg sync.WaitGroup
+	ready := make(chan error, n)
+	for i := range n {
+		if i%100 == 0 {
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+				grpc.WithDefaultCallOptions(grpc.ForceCodecV2(glanceCodec{})))
+			if err != nil {
+				cancel()
+				return nil, nil, err
+			}
+			conns = append(conns, conn)
+		}
+		api := hooknormv1.NewWebhookServiceClient(conns[len(conns)-1])
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream, err := api.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+			ready <- err
+			if err != nil {
+				return
+			}
+			for {
+				var g glance
+				if err := stream.RecvMsg(&g); err != nil {
+					return
+				}
+				if g.event {
+					at := time.Now()
+					a.mu.Lock()
+					a.all = append(a.all, arrival{id: g.id, at: at, seq: g.sequence})
+					a.last[i] = g.sequence
+					a.mu.Unlock()
+				}
+			}
+		}()
+	}
+	for range n {
+		if err := <-ready; err != nil {
+			cancel()
+			return nil, nil, err
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // let every consumer reach the log before posting
+	stop := func() {
+		cancel()
+		wg.Wait()
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	return a, stop, nil
+}
+
+// glance is what a load subscriber reads of a SubscribeResponse: whether it carries an event, and
+// the event's id and sequence. Reading only these, not decoding whole events, keeps a thousand
+// subscribers from spending the machine the server is measured on.
+type glance struct {
+	event    bool
+	id       string
+	sequence uint64
+}
+
+// glanceCodec reads SubscribeResponses as glances and encodes requests as Protobuf.
+type glanceCodec struct{}
+
+func (glanceCodec) Name() string { return "proto" }
+
+func (glanceCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return encoding.GetCodecV2("proto").Marshal(v)
+}
+
+func (glanceCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	g, ok := v.(*glance)
+	if !ok {
+		return encoding.GetCodecV2("proto").Unmarshal(data, v)
+	}
+	b := data.Materialize()
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if num == 1 && typ == protowire.BytesType { // SubscribeResponse.event
+			event, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			g.event = true
+			return g.readEvent(event)
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// readEvent reads Event.id (1) and Event.sequence (6), skipping the rest.
+func (g *glance) readEvent(b []byte) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			id, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			g.id, b = string(id), b[n:]
+		case num == 6 && typ == protowire.VarintType:
+			seq, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			g.sequence, b = seq, b[n:]
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+		}
+	}
+	return nil
+}
+
+func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ds)
+	at := func(q float64) time.Duration {
+		return ds[min(len(ds)-1, int(q*float64(len(ds))))].Round(10 * time.Microsecond)
+	}
+	return at(0.50), at(0.99)
+}
