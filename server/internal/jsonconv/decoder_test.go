@@ -101,6 +101,8 @@ func TestFill(t *testing.T) {
 			&webflowv1.Order{IsShippingRequired: proto.Bool(false), Extra: extra(t, map[string]any{"isShippingRequired": true})}},
 		{"a null does not fill a field, a later key can", &webflowv1.Order{}, `{"requiresShipping": null, "isShippingRequired": true}`,
 			&webflowv1.Order{IsShippingRequired: proto.Bool(true)}},
+		{"an escaped key whose escaped value does not fit keeps its own name", &webflowv1.Amount{}, `{"v\u0061lue": "l\u006fts"}`,
+			&webflowv1.Amount{Extra: extra(t, map[string]any{"value": "lots"})}},
 		{"escaped keys and strings", &webflowv1.FormSubmission{}, `{"n\u0061me": "Caf\u00e9 \"A\"", "da\u0074a": {"k\u0065y": "\ud83d\ude00"}}`,
 			&webflowv1.FormSubmission{Name: proto.String(`Café "A"`), Data: extra(t, map[string]any{"key": "😀"})}},
 		{"a list of messages with a non-object element is kept whole", &webflowv1.Order{}, `{"purchasedItems": [{"count": 1}, "oops"], "comment": "c"}`,

@@ -39,7 +39,9 @@ var readers = sync.Pool{New: func() any {
 	return &reader{dec: jsontext.NewDecoder(bytes.NewBuffer(nil), jsontext.AllowDuplicateNames(true))}
 }}
 
-// newReader returns a pooled reader of body; release it with free.
+// newReader returns a pooled reader of body; release it with free. Given a bytes.Buffer, jsontext
+// parses body in place, so the raw values it returns point into body and stay valid for the whole
+// read.
 func newReader(body []byte, maxDepth int) *reader {
 	r := readers.Get().(*reader)
 	r.body, r.maxDepth, r.baseDepth, r.baseOffset = body, maxDepth, 0, 0
@@ -129,6 +131,16 @@ func (r *reader) unquote(raw []byte) []byte {
 	return r.text
 }
 
+// unquoteKey returns the content of an object name. Unlike unquote, the result stays valid while
+// the member's value is read: an escaped name gets its own copy.
+func (r *reader) unquoteKey(raw []byte) []byte {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
+	}
+	key, _ := jsontext.AppendUnquote(nil, raw) // raw was validated by the decoder
+	return key
+}
+
 // begin starts reading a document: it checks that body is not blank and that its value is an
 // object. A value of another kind is read whole, so a syntax error in it is reported first.
 func (r *reader) begin() error {
@@ -149,7 +161,7 @@ func (r *reader) begin() error {
 		return err
 	}
 	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_AN_OBJECT,
-		"the body is %s, expected a JSON object", describeKind(kind)).AtField("$")
+		"the body is %s, expected a JSON object", DescribeKind(kind)).AtField("$")
 }
 
 // end checks that nothing but white space follows the document's value.
@@ -168,8 +180,9 @@ func (r *reader) end() error {
 	}
 }
 
-// describeKind names a JSON kind for messages.
-func describeKind(kind jsontext.Kind) string {
+// DescribeKind names a JSON kind, as jsontext.Kind and Member.Kind spell it, for messages: "an
+// object", "a number", "null".
+func DescribeKind[K ~byte](kind K) string {
 	switch kind {
 	case 'n':
 		return "null"
@@ -223,13 +236,14 @@ func (r *reader) object(p *plan, out []byte, h hook) ([]byte, error) {
 		if err != nil {
 			return out, err
 		}
-		key := r.unquote(name)
+		key := r.unquoteKey(name)
 		if h != nil {
 			var handled bool
-			if out, pending, handled, err = h(key, out, pending); err != nil || handled {
-				if err != nil {
-					return out, err
-				}
+			out, pending, handled, err = h(key, out, pending)
+			if err != nil {
+				return out, err
+			}
+			if handled {
 				continue
 			}
 		}

@@ -23,30 +23,11 @@ func eventTypeOf(members []jsonconv.Member, keys ...string) (string, error) {
 		s, ok := jsonconv.StringValue(m)
 		if !ok {
 			return "", rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
-				"$.%s is %s, expected the event type as a string", key, describe(m.Kind())).AtField("$." + key)
+				"$.%s is %s, expected the event type as a string", key, jsonconv.DescribeKind(m.Kind())).AtField("$." + key)
 		}
 		return s, nil
 	}
 	return "", nil
-}
-
-// describe names a JSON kind for messages.
-func describe(kind byte) string {
-	switch kind {
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	}
-	return "not a JSON value"
 }
 
 // timestampField returns a Timestamp field of msg, or nil when it is unset or fd is nil.
