@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -32,6 +33,9 @@ type Delivery struct {
 	// ReceivedAt is when hooknorm received the delivery.
 	ReceivedAt time.Time
 }
+
+// maxTriggerTypeBytes bounds a trigger type given outside the body; real ones are short.
+const maxTriggerTypeBytes = 256
 
 // DefaultMaxBytes is the largest body a Normalizer accepts unless told otherwise: 1 MiB.
 const DefaultMaxBytes = 1 << 20
@@ -93,6 +97,10 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	if d.Source != hooknormv1.Source_SOURCE_CLICKFUNNELS && d.Source != hooknormv1.Source_SOURCE_WEBFLOW {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
 			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source).AtField("source")
+	}
+	if len(d.TriggerType) > maxTriggerTypeBytes || !utf8.ValidString(d.TriggerType) {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"trigger_type must be valid UTF-8 of at most %d bytes, like \"form_submission\"", maxTriggerTypeBytes).AtField("trigger_type")
 	}
 	if int64(len(d.Body)) > n.limits.MaxBytes {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
