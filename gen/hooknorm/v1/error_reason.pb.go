@@ -76,6 +76,26 @@ const (
 	// ERROR_REASON_UNAVAILABLE means hooknorm cannot serve the request right now, for example while
 	// it shuts down; retry later (UNAVAILABLE, HTTP 503).
 	ErrorReason_ERROR_REASON_UNAVAILABLE ErrorReason = 15
+	// ERROR_REASON_SIGNATURE_MISSING means a secret is configured for the provider but the delivery
+	// lacks its signature or timestamp header (UNAUTHENTICATED, HTTP 401).
+	ErrorReason_ERROR_REASON_SIGNATURE_MISSING ErrorReason = 16
+	// ERROR_REASON_SIGNATURE_MALFORMED means the signature is not hex or the timestamp not a number
+	// (UNAUTHENTICATED, HTTP 401).
+	ErrorReason_ERROR_REASON_SIGNATURE_MALFORMED ErrorReason = 17
+	// ERROR_REASON_SIGNATURE_MISMATCH means the signature matches no configured secret: the body,
+	// the timestamp or the secret differs from what the provider signed (UNAUTHENTICATED, HTTP
+	// 401).
+	ErrorReason_ERROR_REASON_SIGNATURE_MISMATCH ErrorReason = 18
+	// ERROR_REASON_SIGNATURE_EXPIRED means the signed timestamp is outside the provider's window
+	// (10 minutes for ClickFunnels, 5 for Webflow), so the delivery may be a replay
+	// (UNAUTHENTICATED, HTTP 401).
+	ErrorReason_ERROR_REASON_SIGNATURE_EXPIRED ErrorReason = 19
+	// ERROR_REASON_TOKEN_MISSING means the API needs a bearer token and the request has none, or
+	// one hooknorm does not know (UNAUTHENTICATED, HTTP 401).
+	ErrorReason_ERROR_REASON_TOKEN_MISSING ErrorReason = 20
+	// ERROR_REASON_OUT_OF_SCOPE means the token does not allow this call, source or tenant
+	// (PERMISSION_DENIED, HTTP 403).
+	ErrorReason_ERROR_REASON_OUT_OF_SCOPE ErrorReason = 21
 )
 
 // Enum value maps for ErrorReason.
@@ -97,6 +117,12 @@ var (
 		13: "ERROR_REASON_ROUTE_NOT_FOUND",
 		14: "ERROR_REASON_METHOD_NOT_ALLOWED",
 		15: "ERROR_REASON_UNAVAILABLE",
+		16: "ERROR_REASON_SIGNATURE_MISSING",
+		17: "ERROR_REASON_SIGNATURE_MALFORMED",
+		18: "ERROR_REASON_SIGNATURE_MISMATCH",
+		19: "ERROR_REASON_SIGNATURE_EXPIRED",
+		20: "ERROR_REASON_TOKEN_MISSING",
+		21: "ERROR_REASON_OUT_OF_SCOPE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":         0,
@@ -115,6 +141,12 @@ var (
 		"ERROR_REASON_ROUTE_NOT_FOUND":     13,
 		"ERROR_REASON_METHOD_NOT_ALLOWED":  14,
 		"ERROR_REASON_UNAVAILABLE":         15,
+		"ERROR_REASON_SIGNATURE_MISSING":   16,
+		"ERROR_REASON_SIGNATURE_MALFORMED": 17,
+		"ERROR_REASON_SIGNATURE_MISMATCH":  18,
+		"ERROR_REASON_SIGNATURE_EXPIRED":   19,
+		"ERROR_REASON_TOKEN_MISSING":       20,
+		"ERROR_REASON_OUT_OF_SCOPE":        21,
 	}
 )
 
@@ -149,7 +181,7 @@ var File_hooknorm_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xa4\x04\n" +
+	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xf6\x05\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_SOURCE_REQUIRED\x10\x01\x12\x1e\n" +
@@ -167,7 +199,13 @@ const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\x15ERROR_REASON_INTERNAL\x10\f\x12 \n" +
 	"\x1cERROR_REASON_ROUTE_NOT_FOUND\x10\r\x12#\n" +
 	"\x1fERROR_REASON_METHOD_NOT_ALLOWED\x10\x0e\x12\x1c\n" +
-	"\x18ERROR_REASON_UNAVAILABLE\x10\x0fB9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\x18ERROR_REASON_UNAVAILABLE\x10\x0f\x12\"\n" +
+	"\x1eERROR_REASON_SIGNATURE_MISSING\x10\x10\x12$\n" +
+	" ERROR_REASON_SIGNATURE_MALFORMED\x10\x11\x12#\n" +
+	"\x1fERROR_REASON_SIGNATURE_MISMATCH\x10\x12\x12\"\n" +
+	"\x1eERROR_REASON_SIGNATURE_EXPIRED\x10\x13\x12\x1e\n" +
+	"\x1aERROR_REASON_TOKEN_MISSING\x10\x14\x12\x1d\n" +
+	"\x19ERROR_REASON_OUT_OF_SCOPE\x10\x15B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_error_reason_proto_rawDescOnce sync.Once

@@ -12,11 +12,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/config"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"github.com/hooknorm/hooknorm/server/internal/verify"
 )
 
 func main() {
@@ -35,6 +37,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 2
 	}
 	logger := newLogger(cfg, stderr)
+	unsigned, err := cfg.UnsignedProviders()
+	if err != nil {
+		fmt.Fprintf(stderr, "hooknormd: %v\n", err)
+		return 2
+	}
+	for _, variable := range unsigned {
+		logger.Warn("deliveries of this provider are accepted unsigned, because HTTP listens on loopback only; set a secret to verify them",
+			"variable", variable, "http", cfg.HTTPAddr)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -65,7 +76,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		where = "nats=" + cfg.NATSURL
 	}
 	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge, "duplicate_window", cfg.DuplicateWindow)
-	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat})
+	verifier := verify.NewSignatures(map[hooknormv1.Source][]string{
+		hooknormv1.Source_SOURCE_CLICKFUNNELS: cfg.ClickFunnelsSecrets,
+		hooknormv1.Source_SOURCE_WEBFLOW:      cfg.WebflowSecrets,
+	}, nil)
+	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat, Verifier: verifier})
 	server, err := transport.Start(ctx, transport.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,

@@ -16,9 +16,10 @@ import (
 // delivery over HTTP, sends the process SIGTERM and requires a clean exit with code 0.
 func TestServesThenStopsCleanlyOnSIGTERM(t *testing.T) {
 	logs, logWriter := io.Pipe()
+	dataDir := t.TempDir()
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json"},
+		exit <- run([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--log-format", "json", "--data-dir", dataDir},
 			func(string) string { return "" }, logWriter)
 		logWriter.Close()
 	}()
@@ -83,5 +84,18 @@ func TestInvalidSettingsExitWithCode2(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "--log-format (HOOKNORM_LOG_FORMAT) must be text or json") {
 		t.Errorf("stderr does not explain the setting: %q", stderr.String())
+	}
+}
+
+func TestRefusesToListenBeyondLoopbackUnsigned(t *testing.T) {
+	var stderr strings.Builder
+	code := run([]string{"--http-addr", "0.0.0.0:0", "--grpc-addr", "127.0.0.1:0", "--data-dir", t.TempDir()}, func(string) string { return "" }, &stderr)
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	for _, want := range []string{"HOOKNORM_CLICKFUNNELS_SECRET", "HOOKNORM_WEBFLOW_SECRET", "--allow-unsigned"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the refusal does not name %s: %q", want, stderr.String())
+		}
 	}
 }

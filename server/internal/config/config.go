@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -50,6 +52,13 @@ type Config struct {
 	SyncInterval time.Duration
 	// Heartbeat is how long a subscription stays silent before a heartbeat.
 	Heartbeat time.Duration
+	// ClickFunnelsSecrets are the webhook secrets ClickFunnels deliveries may be signed with.
+	ClickFunnelsSecrets []string
+	// WebflowSecrets are the secrets Webflow deliveries may be signed with.
+	WebflowSecrets []string
+	// AllowUnsigned accepts unsigned deliveries of a provider without secrets on a non-loopback
+	// address.
+	AllowUnsigned bool
 }
 
 // EnvPrefix starts the name of every environment variable hooknormd reads.
@@ -87,6 +96,12 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&cfg.Fsync, "fsync", "periodic", "when the embedded log flushes to disk: periodic (a killed process loses nothing, a power cut may lose the last interval) or always (nothing acknowledged is lost even on a power cut)")
 	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 2*time.Minute, "flush interval of the periodic fsync policy")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat-interval", 15*time.Second, "how long a subscription stays silent before a heartbeat")
+	var cfSecrets, wfSecrets, cfSecretFile, wfSecretFile string
+	fs.StringVar(&cfSecrets, "clickfunnels-secret", "", "ClickFunnels webhook secrets, comma-separated (several during rotation); deliveries must then be signed")
+	fs.StringVar(&cfSecretFile, "clickfunnels-secret-file", "", "file with ClickFunnels webhook secrets, one per line or comma-separated")
+	fs.StringVar(&wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
+	fs.StringVar(&wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
+	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
 	fs.Usage = func() { usage(fs) }
 
 	if err := fs.Parse(args); err != nil {
@@ -109,6 +124,13 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		}
 	})
 	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	var err error
+	if cfg.ClickFunnelsSecrets, err = secrets(cfSecrets, cfSecretFile, "clickfunnels-secret-file"); err != nil {
+		return Config{}, err
+	}
+	if cfg.WebflowSecrets, err = secrets(wfSecrets, wfSecretFile, "webflow-secret-file"); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.validate()
@@ -150,4 +172,55 @@ func usage(fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		fmt.Fprintf(w, "  --%s (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
 	})
+}
+
+// secrets joins the secrets given inline and in a file, dropping blanks.
+func secrets(inline, file, fileFlag string) ([]string, error) {
+	text := inline
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("--%s (%s): %v", fileFlag, EnvName(fileFlag), err)
+		}
+		text += "," + string(data)
+	}
+	var out []string
+	for _, s := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// IsLoopback reports whether a listen address (host:port) is reachable only from this machine.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// UnsignedProviders lists, for each provider without a secret, the variable that sets one. It
+// refuses, with a message saying what to set, when HTTP listens beyond loopback and unsigned
+// deliveries were not allowed explicitly.
+func (c Config) UnsignedProviders() ([]string, error) {
+	var unsigned []string
+	if len(c.ClickFunnelsSecrets) == 0 {
+		unsigned = append(unsigned, EnvName("clickfunnels-secret"))
+	}
+	if len(c.WebflowSecrets) == 0 {
+		unsigned = append(unsigned, EnvName("webflow-secret"))
+	}
+	if len(unsigned) > 0 && !IsLoopback(c.HTTPAddr) && !c.AllowUnsigned {
+		return unsigned, fmt.Errorf("--http-addr %s is reachable beyond this machine and deliveries would be accepted unsigned: "+
+			"set %s (or the matching --…-secret-file), or pass --allow-unsigned (%s=true) to accept unsigned deliveries knowingly",
+			c.HTTPAddr, strings.Join(unsigned, " and "), EnvName("allow-unsigned"))
+	}
+	return unsigned, nil
 }

@@ -3,6 +3,7 @@ package config_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,71 @@ func TestHelpListsEveryFlagWithItsVariable(t *testing.T) {
 		if !strings.Contains(out.String(), "--"+flag+" ("+config.EnvName(flag)+")") {
 			t.Errorf("--help does not document --%s with %s:\n%s", flag, config.EnvName(flag), out.String())
 		}
+	}
+}
+
+func TestSecretsFromFlagsVariablesAndFiles(t *testing.T) {
+	file := t.TempDir() + "/webflow-secrets"
+	if err := os.WriteFile(file, []byte("wf-one\n wf-two ,\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load([]string{"--webflow-secret-file", file, "--webflow-secret", "wf-zero"},
+		env(map[string]string{"HOOKNORM_CLICKFUNNELS_SECRET": "cf-new, cf-old"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.ClickFunnelsSecrets, "|"); got != "cf-new|cf-old" {
+		t.Errorf("ClickFunnels secrets %q", got)
+	}
+	if got := strings.Join(cfg.WebflowSecrets, "|"); got != "wf-zero|wf-one|wf-two" {
+		t.Errorf("Webflow secrets %q", got)
+	}
+	_, err = config.Load([]string{"--clickfunnels-secret-file", "/nonexistent"}, env(nil), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--clickfunnels-secret-file (HOOKNORM_CLICKFUNNELS_SECRET_FILE)") {
+		t.Errorf("a missing secret file: %v", err)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:8080": true, "127.0.0.2:1": true,
+		"0.0.0.0:8080": false, ":8080": false, "[::]:8080": false, "10.0.0.5:8080": false, "example.com:80": false, "garbage": false,
+	} {
+		if got := config.IsLoopback(addr); got != want {
+			t.Errorf("IsLoopback(%q) = %v", addr, got)
+		}
+	}
+}
+
+func TestUnsignedPolicy(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		refused bool
+		listed  string
+	}{
+		{"loopback without secrets", nil, false, "HOOKNORM_CLICKFUNNELS_SECRET,HOOKNORM_WEBFLOW_SECRET"},
+		{"every interface without secrets", []string{"--http-addr", "0.0.0.0:8080"}, true, ""},
+		{"every interface, one secret", []string{"--http-addr", "0.0.0.0:8080", "--clickfunnels-secret", "s"}, true, ""},
+		{"every interface, both secrets", []string{"--http-addr", "0.0.0.0:8080", "--clickfunnels-secret", "s", "--webflow-secret", "w"}, false, ""},
+		{"every interface, allowed knowingly", []string{"--http-addr", "0.0.0.0:8080", "--allow-unsigned"}, false, "HOOKNORM_CLICKFUNNELS_SECRET,HOOKNORM_WEBFLOW_SECRET"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := config.Load(c.args, env(nil), &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unsigned, err := cfg.UnsignedProviders()
+			if c.refused {
+				if err == nil || !strings.Contains(err.Error(), "--allow-unsigned") || !strings.Contains(err.Error(), "HOOKNORM_WEBFLOW_SECRET") {
+					t.Errorf("refusal = %v, want one naming what to set", err)
+				}
+				return
+			}
+			if err != nil || strings.Join(unsigned, ",") != c.listed {
+				t.Errorf("unsigned %v, %v; want %q", unsigned, err, c.listed)
+			}
+		})
 	}
 }

@@ -42,6 +42,12 @@ var answers = map[hooknormv1.ErrorReason]answer{
 	hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND:     {codes.NotFound, http.StatusNotFound},
 	hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED:  {codes.Unimplemented, http.StatusMethodNotAllowed},
 	hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE:         {codes.Unavailable, http.StatusServiceUnavailable},
+	hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISSING:   {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MALFORMED: {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISMATCH:  {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_EXPIRED:   {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING:       {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE:        {codes.PermissionDenied, http.StatusForbidden},
 }
 
 // fallbackReasons names the reason of a status that carries no ErrorInfo, such as one the
@@ -52,6 +58,8 @@ var fallbackReasons = map[codes.Code]hooknormv1.ErrorReason{
 	codes.Unimplemented:     hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED,
 	codes.Unavailable:       hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE,
 	codes.ResourceExhausted: hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
+	codes.Unauthenticated:   hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,
+	codes.PermissionDenied:  hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
 }
 
 // ReasonName is the reason as sent in ErrorInfo and HTTP bodies: the enum value name without its

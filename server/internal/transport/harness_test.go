@@ -38,6 +38,12 @@ const heartbeat = 300 * time.Millisecond
 // ports and stops it when the test ends.
 func start(t *testing.T, maxBodyBytes int64) *harness {
 	t.Helper()
+	return startWith(t, maxBodyBytes, service.Options{})
+}
+
+// startWith is start with service options; the log and heartbeat are set here.
+func startWith(t *testing.T, maxBodyBytes int64, opts service.Options) *harness {
+	t.Helper()
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +67,7 @@ func start(t *testing.T, maxBodyBytes int64) *harness {
 		MaxBodyBytes:      maxBodyBytes,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       30 * time.Second,
-	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: heartbeat}), logger)
+	}, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,4 +114,9 @@ func (h *harness) post(t *testing.T, path string, body []byte, headers map[strin
 // sourcePath is the provider name used in HTTP paths.
 func sourcePath(source hooknormv1.Source) string {
 	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))
+}
+
+func withLog(opts service.Options, l *eventlog.Log) service.Options {
+	opts.Log, opts.Heartbeat = l, heartbeat
+	return opts
 }
