@@ -96,6 +96,9 @@ const (
 	// ERROR_REASON_OUT_OF_SCOPE means the token does not allow this call, source or tenant
 	// (PERMISSION_DENIED, HTTP 403).
 	ErrorReason_ERROR_REASON_OUT_OF_SCOPE ErrorReason = 21
+	// ERROR_REASON_TOO_MANY_STREAMS means the token already holds as many subscriptions open as it
+	// may (RESOURCE_EXHAUSTED, HTTP 429).
+	ErrorReason_ERROR_REASON_TOO_MANY_STREAMS ErrorReason = 22
 )
 
 // Enum value maps for ErrorReason.
@@ -123,6 +126,7 @@ var (
 		19: "ERROR_REASON_SIGNATURE_EXPIRED",
 		20: "ERROR_REASON_TOKEN_MISSING",
 		21: "ERROR_REASON_OUT_OF_SCOPE",
+		22: "ERROR_REASON_TOO_MANY_STREAMS",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":         0,
@@ -147,6 +151,7 @@ var (
 		"ERROR_REASON_SIGNATURE_EXPIRED":   19,
 		"ERROR_REASON_TOKEN_MISSING":       20,
 		"ERROR_REASON_OUT_OF_SCOPE":        21,
+		"ERROR_REASON_TOO_MANY_STREAMS":    22,
 	}
 )
 
@@ -181,7 +186,7 @@ var File_hooknorm_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xf6\x05\n" +
+	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\x99\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_SOURCE_REQUIRED\x10\x01\x12\x1e\n" +
@@ -205,7 +210,8 @@ const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\x1fERROR_REASON_SIGNATURE_MISMATCH\x10\x12\x12\"\n" +
 	"\x1eERROR_REASON_SIGNATURE_EXPIRED\x10\x13\x12\x1e\n" +
 	"\x1aERROR_REASON_TOKEN_MISSING\x10\x14\x12\x1d\n" +
-	"\x19ERROR_REASON_OUT_OF_SCOPE\x10\x15B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\x19ERROR_REASON_OUT_OF_SCOPE\x10\x15\x12!\n" +
+	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10\x16B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_error_reason_proto_rawDescOnce sync.Once

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/config"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
@@ -38,9 +39,20 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	logger := newLogger(cfg, stderr)
 	unsigned, err := cfg.UnsignedProviders()
+	if err == nil {
+		err = cfg.AnonymousAllowed()
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "hooknormd: %v\n", err)
 		return 2
+	}
+	var guard *access.Guard
+	if cfg.TokensFile != "" {
+		if guard, err = access.NewGuard(cfg.TokensFile); err != nil {
+			fmt.Fprintf(stderr, "hooknormd: --tokens-file (%s): %v\n", config.EnvName("tokens-file"), err)
+			return 2
+		}
+		logger.Info("API tokens loaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
 	}
 	for _, variable := range unsigned {
 		logger.Warn("deliveries of this provider are accepted unsigned, because HTTP listens on loopback only; set a secret to verify them",
@@ -87,19 +99,36 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		Guard:             guard,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)
 		return 1
 	}
 
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	defer signal.Stop(reload)
 	code := 0
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
-	case err := <-server.Failed():
-		logger.Error("a listener failed", "error", err)
-		code = 1
+wait:
+	for {
+		select {
+		case <-reload:
+			if guard == nil {
+				logger.Warn("SIGHUP ignored: no --tokens-file to reload")
+			} else if err := guard.Reload(); err != nil {
+				logger.Error("the tokens file was not reloaded; the previous tokens stay in force", "error", err)
+			} else {
+				logger.Info("API tokens reloaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
+			}
+		case <-ctx.Done():
+			logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+			break wait
+		case err := <-server.Failed():
+			logger.Error("a listener failed", "error", err)
+			code = 1
+			break wait
+		}
 	}
 	stop()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

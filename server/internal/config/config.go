@@ -59,6 +59,10 @@ type Config struct {
 	// AllowUnsigned accepts unsigned deliveries of a provider without secrets on a non-loopback
 	// address.
 	AllowUnsigned bool
+	// TokensFile holds the API's bearer tokens (their hashes and scopes); reloaded on SIGHUP.
+	TokensFile string
+	// AllowAnonymous serves the API without tokens on a non-loopback address.
+	AllowAnonymous bool
 }
 
 // EnvPrefix starts the name of every environment variable hooknormd reads.
@@ -101,6 +105,8 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&cfSecretFile, "clickfunnels-secret-file", "", "file with ClickFunnels webhook secrets, one per line or comma-separated")
 	fs.StringVar(&wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
 	fs.StringVar(&wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
+	fs.StringVar(&cfg.TokensFile, "tokens-file", "", "JSON file of API bearer tokens: {\"tokens\": [{\"name\", \"sha256\", \"calls\", \"sources\", \"tenants\", \"max_streams\"}]}; reloaded on SIGHUP")
+	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
 	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
 	fs.Usage = func() { usage(fs) }
 
@@ -223,4 +229,15 @@ func (c Config) UnsignedProviders() ([]string, error) {
 			c.HTTPAddr, strings.Join(unsigned, " and "), EnvName("allow-unsigned"))
 	}
 	return unsigned, nil
+}
+
+// AnonymousAllowed refuses, with a message saying what to set, to serve the API without tokens
+// on a listener reachable beyond loopback unless that was allowed explicitly.
+func (c Config) AnonymousAllowed() error {
+	if c.TokensFile != "" || c.AllowAnonymous || (IsLoopback(c.GRPCAddr) && IsLoopback(c.HTTPAddr)) {
+		return nil
+	}
+	return fmt.Errorf("the API would be open to anyone: --grpc-addr %s and --http-addr %s are not both loopback and no tokens are set; "+
+		"set --tokens-file (%s), or pass --allow-anonymous (%s=true) to serve it without tokens knowingly",
+		c.GRPCAddr, c.HTTPAddr, EnvName("tokens-file"), EnvName("allow-anonymous"))
 }

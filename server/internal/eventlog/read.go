@@ -29,36 +29,53 @@ type Filter struct {
 	Sources []hooknormv1.Source
 	// Tenant keeps events of this provider account.
 	Tenant string
+	// Tenants, when not empty, keeps only events of these accounts (besides Tenant).
+	Tenants []string
 	// Types keeps events whose type is one of these.
 	Types []string
 	// TypePrefixes keeps events whose type starts with one of these.
 	TypePrefixes []string
 }
 
-// subjects are the subjects that select f's sources and tenant on the server.
+// subjects are the subjects that select f's sources and tenants on the server.
 func (f Filter) subjects() []string {
-	tenant := "*"
-	if f.Tenant != "" {
-		tenant = tenantToken(f.Tenant)
+	tenants := []string{"*"}
+	switch {
+	case f.Tenant != "":
+		tenants = []string{tenantToken(f.Tenant)}
+	case len(f.Tenants) > 0:
+		tenants = tenants[:0]
+		for _, t := range f.Tenants {
+			tenants = append(tenants, tenantToken(t))
+		}
 	}
-	if len(f.Sources) == 0 {
-		return []string{subjectRoot + ".*." + tenant}
+	sources := []string{"*"}
+	if len(f.Sources) > 0 {
+		sources = sources[:0]
+		for _, source := range f.Sources {
+			sources = append(sources, sourceToken(source))
+		}
 	}
-	subjects := make([]string, 0, len(f.Sources))
-	for _, source := range f.Sources {
-		subjects = append(subjects, subjectRoot+"."+sourceToken(source)+"."+tenant)
+	var subjects []string
+	for _, source := range sources {
+		for _, tenant := range tenants {
+			subjects = append(subjects, subjectRoot+"."+source+"."+tenant)
+		}
 	}
 	return subjects
 }
 
 // Matches reports whether f accepts rec: its source, tenant and type.
 func (f Filter) Matches(rec *Record) bool {
-	if len(f.Sources) > 0 || f.Tenant != "" {
+	if len(f.Sources) > 0 || f.Tenant != "" || len(f.Tenants) > 0 {
 		source, tenant, ok := strings.Cut(strings.TrimPrefix(rec.subject, subjectRoot+"."), ".")
 		if !ok {
 			return false
 		}
 		if f.Tenant != "" && tenant != tenantToken(f.Tenant) {
+			return false
+		}
+		if len(f.Tenants) > 0 && !slices.ContainsFunc(f.Tenants, func(t string) bool { return tenantToken(t) == tenant }) {
 			return false
 		}
 		if len(f.Sources) > 0 && !slices.ContainsFunc(f.Sources, func(s hooknormv1.Source) bool { return sourceToken(s) == source }) {

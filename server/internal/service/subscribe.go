@@ -6,6 +6,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fanout"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
@@ -29,6 +30,16 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 	start, filter, err := subscription(req)
 	if err != nil {
 		return err
+	}
+	if p := access.FromContext(stream.Context()); p != nil {
+		if filter.Sources, filter.Tenants, err = p.Scope(filter.Sources, filter.Tenant); err != nil {
+			return err
+		}
+		done, err := p.OpenStream()
+		if err != nil {
+			return err
+		}
+		defer done()
 	}
 	sub := &subscriber{svc: s, stream: stream, filter: filter, includeRaw: req.GetIncludeRaw(),
 		position: start.After, heartbeat: time.NewTimer(s.heartbeat)}

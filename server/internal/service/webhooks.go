@@ -12,6 +12,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fanout"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
@@ -105,6 +106,11 @@ func (s *Webhooks) Stop() {
 
 // Normalize converts one delivery and returns the event; nothing is stored.
 func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeRequest) (*hooknormv1.NormalizeResponse, error) {
+	if p := access.FromContext(ctx); p != nil {
+		if err := p.AllowSource(req.GetSource()); err != nil {
+			return nil, err
+		}
+	}
 	event, err := s.normalizer.Normalize(normalize.Delivery{
 		Source:      req.GetSource(),
 		Body:        req.GetPayload(),
@@ -127,6 +133,12 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*
 	if s.log == nil {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Ingest is not served: this hooknormd has no event log")
 	}
+	principal := access.FromContext(ctx)
+	if principal != nil {
+		if err := principal.AllowSource(req.GetSource()); err != nil {
+			return nil, err
+		}
+	}
 	headers := providerHeaders(ctx, req.GetHeaders())
 	if err := s.verifier.Verify(req.GetSource(), headers, req.GetPayload()); err != nil {
 		return nil, err
@@ -140,6 +152,11 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*
 	})
 	if err != nil {
 		return nil, err
+	}
+	if principal != nil {
+		if err := principal.AllowTenant(event.GetTenant()); err != nil {
+			return nil, err
+		}
 	}
 	appended, err := s.log.Append(ctx, event)
 	if err != nil {

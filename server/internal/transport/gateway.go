@@ -14,6 +14,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -23,7 +24,7 @@ var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 
 // newGateway returns the HTTP face of the service: grpc-gateway calling the gRPC server through
 // conn, so every gRPC interceptor covers HTTP too, behind the body limit and source-name paths.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, webhookKey string) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -34,6 +35,12 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64) 
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			if strings.HasPrefix(r.URL.Path, "/v1/webhooks/") {
+				return metadata.Pairs(webhookRouteKey, webhookKey)
+			}
+			return nil
+		}),
 	)
 	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
@@ -77,8 +84,12 @@ type readBody struct {
 func (readBody) Close() error { return nil }
 
 // forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
+// A client cannot pass the webhook route marker itself.
 func forwardHeader(key string) (string, bool) {
 	lower := strings.ToLower(key)
+	if strings.Contains(lower, webhookRouteKey) {
+		return "", false
+	}
 	for _, prefix := range forwardedHeaderPrefixes {
 		if strings.HasPrefix(lower, prefix) {
 			return lower, true

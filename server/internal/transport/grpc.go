@@ -18,9 +18,9 @@ import (
 const grpcMessageOverhead = 64 << 10
 
 // newGRPCServer builds the gRPC server with hooknorm's interceptors, from outermost: logging (one
-// line per call, with its final code), error mapping (refusals to statuses with ErrorInfo) and
-// panic recovery. It serves the webhook service, grpc.health.v1 and server reflection.
-func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64) (*grpc.Server, *health.Server) {
+// line per call, with its final code), error mapping (refusals to statuses with ErrorInfo), panic
+// recovery and authentication (bearer tokens and their scopes). It serves the webhook service, grpc.health.v1 and server reflection.
+func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator) (*grpc.Server, *health.Server) {
 	errs := errorMapper{logger: logger}
 	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(level), msg, fields...)
@@ -32,11 +32,13 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 			logging.UnaryServerInterceptor(logCalls, logOpts...),
 			errs.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
+			auth.unary,
 		),
 		grpc.ChainStreamInterceptor(
 			logging.StreamServerInterceptor(logCalls, logOpts...),
 			errs.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
+			auth.stream,
 		),
 		grpc.MaxRecvMsgSize(int(maxBodyBytes)+grpcMessageOverhead),
 		grpc.ForceServerCodecV2(newFrameCodec()),

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
@@ -41,8 +42,9 @@ func start(t *testing.T, maxBodyBytes int64) *harness {
 	return startWith(t, maxBodyBytes, service.Options{})
 }
 
-// startWith is start with service options; the log and heartbeat are set here.
-func startWith(t *testing.T, maxBodyBytes int64, opts service.Options) *harness {
+// startWith is start with service options; the log and heartbeat are set here. A guard, if
+// given, requires bearer tokens.
+func startWith(t *testing.T, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
 	if err != nil {
@@ -67,6 +69,7 @@ func startWith(t *testing.T, maxBodyBytes int64, opts service.Options) *harness 
 		MaxBodyBytes:      maxBodyBytes,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       30 * time.Second,
+		Guard:             firstGuard(guard),
 	}, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
 	if err != nil {
 		t.Fatal(err)
@@ -119,4 +122,11 @@ func sourcePath(source hooknormv1.Source) string {
 func withLog(opts service.Options, l *eventlog.Log) service.Options {
 	opts.Log, opts.Heartbeat = l, heartbeat
 	return opts
+}
+
+func firstGuard(guards []*access.Guard) *access.Guard {
+	if len(guards) == 0 {
+		return nil
+	}
+	return guards[0]
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -32,6 +33,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
 	IdleTimeout time.Duration
+	// Guard holds the bearer tokens; nil leaves the API open.
+	Guard *access.Guard
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -63,7 +66,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
 	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 2)}
-	s.grpc, s.health = newGRPCServer(logger, svc, cfg.MaxBodyBytes)
+	auth := newAuthenticator(cfg.Guard)
+	s.grpc, s.health = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
 	s.conn, err = grpc.NewClient(dialTarget(s.grpcAddr), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -72,7 +76,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		httpListener.Close()
 		return nil, fmt.Errorf("connecting the gateway to %s: %w", s.grpcAddr, err)
 	}
-	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes)
+	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, auth.webhookKey)
 	if err != nil {
 		s.grpc.Stop()
 		s.conn.Close()

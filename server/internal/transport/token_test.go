@@ -1,0 +1,148 @@
+package transport_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// secured starts a server whose API needs tokens: "ops" may do everything, "ws42" may only
+// subscribe to ClickFunnels workspace 42, with one stream at a time.
+func secured(t *testing.T) *harness {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	tokens := fmt.Sprintf(`{"tokens": [
+		{"name": "ops", "sha256": %q, "calls": ["normalize", "ingest", "subscribe"]},
+		{"name": "ws42", "sha256": %q, "calls": ["subscribe"], "sources": ["clickfunnels"], "tenants": ["42"], "max_streams": 1}
+	]}`, tokenHash("ops-token"), tokenHash("ws42-token"))
+	if err := os.WriteFile(path, []byte(tokens), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	guard, err := access.NewGuard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startWith(t, 1<<20, service.Options{}, guard)
+}
+
+func withToken(token string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+func TestTokensGuardTheAPI(t *testing.T) {
+	h := secured(t)
+	normalize := &hooknormv1.NormalizeRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(cfInvoice)}
+	ingest := &hooknormv1.IngestRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(cfInvoice)}
+	cases := []struct {
+		name string
+		call func() error
+		want codes.Code
+	}{
+		{"no token", func() error { _, err := h.client.Normalize(context.Background(), normalize); return err }, codes.Unauthenticated},
+		{"an unknown token", func() error { _, err := h.client.Normalize(withToken("guess"), normalize); return err }, codes.Unauthenticated},
+		{"a known token", func() error { _, err := h.client.Normalize(withToken("ops-token"), normalize); return err }, codes.OK},
+		{"a token without ingest", func() error { _, err := h.client.Ingest(withToken("ws42-token"), ingest); return err }, codes.PermissionDenied},
+		{"a forged webhook route marker", func() error {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "hooknorm-webhook-route", "guess")
+			_, err := h.client.Ingest(ctx, ingest)
+			return err
+		}, codes.Unauthenticated},
+		{"a token with ingest", func() error { _, err := h.client.Ingest(withToken("ops-token"), ingest); return err }, codes.OK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := status.Code(c.call()); got != c.want {
+				t.Errorf("code %v, want %v", got, c.want)
+			}
+		})
+	}
+
+	// Over HTTP: the webhook routes need no token (signatures guard them), the API routes do.
+	if code, body := h.post(t, "/v1/webhooks/clickfunnels", []byte(cfContact), nil); code != http.StatusOK {
+		t.Errorf("webhook route without a token: %d %s", code, body)
+	}
+	if code, _ := h.post(t, "/v1/normalize/clickfunnels", []byte(cfContact), nil); code != http.StatusUnauthorized {
+		t.Errorf("normalize without a token: %d, want 401", code)
+	}
+	if code, _ := h.post(t, "/v1/normalize/clickfunnels", []byte(cfContact), map[string]string{"Grpc-Metadata-Hooknorm-Webhook-Route": "guess"}); code != http.StatusUnauthorized {
+		t.Errorf("normalize with a forged marker: %d, want 401", code)
+	}
+	if code, _ := h.post(t, "/v1/normalize/clickfunnels", []byte(cfContact), map[string]string{"Authorization": "Bearer ops-token"}); code != http.StatusOK {
+		t.Errorf("normalize with a token: %d, want 200", code)
+	}
+}
+
+// TestTenantScopedSubscriberSeesOnlyItsTenant streams with a token scoped to workspace 42 while
+// events of other workspaces and of Webflow flow: only workspace 42's events arrive; asking for
+// another tenant or source is refused.
+func TestTenantScopedSubscriberSeesOnlyItsTenant(t *testing.T) {
+	h := secured(t)
+	ctx, cancel := context.WithTimeout(withToken("ws42-token"), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := range 6 {
+		workspace := 41 + i%3 // 41, 42, 43
+		body := fmt.Sprintf(`{"event_id": "t-%d", "event_type": "contact.updated", "workspace_id": %d, "api_version": 2, "data": {"id": %d}}`, i, workspace, i)
+		h.ingest(t, "/v1/webhooks/clickfunnels", body, nil)
+		h.ingest(t, "/v1/webhooks/webflow", fmt.Sprintf(`{"triggerType": "form_submission", "payload": {"name": "f%d", "siteId": "42"}}`, i), nil)
+	}
+	var got []string
+	for len(got) < 2 {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			got = append(got, e.GetId()+"@"+e.GetTenant())
+		}
+	}
+	if fmt.Sprint(got) != "[t-1@42 t-4@42]" {
+		t.Errorf("the scoped subscriber got %v", got)
+	}
+
+	// Past the token's one stream, from the earliest event, or for a tenant it may not see.
+	second, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err == nil {
+		_, err = second.Recv()
+	}
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("a second stream: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	cancel()
+	for _, req := range []*hooknormv1.SubscribeRequest{
+		{Tenant: "43"},
+		{Sources: []hooknormv1.Source{hooknormv1.Source_SOURCE_WEBFLOW}},
+	} {
+		otherCtx, stop := context.WithTimeout(withToken("ws42-token"), 5*time.Second)
+		denied, err := h.client.Subscribe(otherCtx, req)
+		if err == nil {
+			_, err = denied.Recv()
+		}
+		stop()
+		if status.Code(err) != codes.PermissionDenied { // scopes are checked before the stream count
+			t.Errorf("subscribe %v: %v, want PERMISSION_DENIED", req, err)
+		}
+	}
+}
