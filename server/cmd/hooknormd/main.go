@@ -99,6 +99,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		MaxBodyBytes:      cfg.MaxBodyBytes,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		BodyTimeout:       cfg.BodyTimeout,
 		Guard:             guard,
 	}, svc, logger)
 	if err != nil {

@@ -32,6 +32,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
 	IdleTimeout time.Duration
+	// BodyTimeout bounds how long an HTTP client may take to send a request body.
+	BodyTimeout time.Duration
 	// LogFormat is "text" or "json".
 	LogFormat string
 	// LogLevel is the least severe level logged.
@@ -90,6 +92,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish at shutdown")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long an HTTP client may take to send its headers")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 30*time.Second, "how long an HTTP client may take to send a request body")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe level logged: debug, info, warn or error")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS cluster to keep the log in, e.g. nats://n1:4222,nats://n2:4222; empty runs NATS JetStream inside hooknormd")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -24,7 +25,7 @@ var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 
 // newGateway returns the HTTP face of the service: grpc-gateway calling the gRPC server through
 // conn, so every gRPC interceptor covers HTTP too, behind the body limit and source-name paths.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, webhookKey string) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -45,7 +46,7 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, 
 	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
 	}
-	return limitBody(maxBodyBytes, sourceNames(mux)), nil
+	return limitBody(maxBodyBytes, bodyTimeout, sourceNames(mux)), nil
 }
 
 // rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the
@@ -155,8 +156,10 @@ func sourceNames(next http.Handler) http.Handler {
 }
 
 // limitBody refuses a request body larger than maxBytes with 413: at once when Content-Length
-// says so, otherwise as soon as the limit is passed, without reading further.
-func limitBody(maxBytes int64, next http.Handler) http.Handler {
+// says so, otherwise as soon as the limit is passed, without reading further. A body that takes
+// longer than timeout to arrive is refused too, so slow clients cannot hold connections; the
+// deadline covers the body only, never a streamed answer.
+func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
@@ -169,15 +172,21 @@ func limitBody(maxBytes int64, next http.Handler) http.Handler {
 			writeRejection(w, tooLarge)
 			return
 		}
+		rc := http.NewResponseController(w)
+		if timeout > 0 {
+			_ = rc.SetReadDeadline(time.Now().Add(timeout))
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		_ = rc.SetReadDeadline(time.Time{})
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
 			writeRejection(w, tooLarge)
 			return
 		case err != nil:
+			w.Header().Set("Connection", "close")
 			writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"the body could not be read: %v", err))
+				"the body could not be read in full within %s: %v", timeout, err))
 			return
 		}
 		r.Body = &readBody{Reader: bytes.NewReader(body), data: body}

@@ -32,19 +32,22 @@ type harness struct {
 	httpURL string
 }
 
+// bodyTimeout is how long test servers wait for a request body.
+const bodyTimeout = 2 * time.Second
+
 // heartbeat is the subscription heartbeat interval of test servers.
 const heartbeat = 300 * time.Millisecond
 
 // start runs a real server, with an embedded event log in a temporary directory, on free loopback
 // ports and stops it when the test ends.
-func start(t *testing.T, maxBodyBytes int64) *harness {
+func start(t testing.TB, maxBodyBytes int64) *harness {
 	t.Helper()
 	return startWith(t, maxBodyBytes, service.Options{})
 }
 
 // startWith is start with service options; the log and heartbeat are set here. A guard, if
 // given, requires bearer tokens.
-func startWith(t *testing.T, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
+func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
 	if err != nil {
@@ -69,6 +72,7 @@ func startWith(t *testing.T, maxBodyBytes int64, opts service.Options, guard ...
 		MaxBodyBytes:      maxBodyBytes,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       30 * time.Second,
+		BodyTimeout:       bodyTimeout,
 		Guard:             firstGuard(guard),
 	}, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
 	if err != nil {
@@ -92,7 +96,7 @@ func startWith(t *testing.T, maxBodyBytes int64, opts service.Options, guard ...
 }
 
 // post sends body to path and returns the status and response body.
-func (h *harness) post(t *testing.T, path string, body []byte, headers map[string]string) (int, []byte) {
+func (h *harness) post(t testing.TB, path string, body []byte, headers map[string]string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, h.httpURL+path, strings.NewReader(string(body)))
 	if err != nil {

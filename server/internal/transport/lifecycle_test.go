@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +99,47 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	health := healthpb.NewHealthClient(h.conn)
 	if _, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{}); err == nil {
 		t.Error("the gRPC server still answers after Shutdown")
+	}
+}
+
+// TestSlowBodiesAreCutOff sends a body slower than the body timeout: it is refused rather than
+// holding the connection, while a subscription stream on the same server lives longer than that.
+func TestSlowBodiesAreCutOff(t *testing.T) {
+	h := start(t, 1<<20)
+	streamCtx, stopStream := context.WithTimeout(context.Background(), 3*bodyTimeout)
+	defer stopStream()
+	streamReq, err := http.NewRequestWithContext(streamCtx, http.MethodGet, h.httpURL+"/v1/events:subscribe", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := http.DefaultClient.Do(streamReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+
+	bodyReader, bodyWriter := io.Pipe()
+	defer bodyWriter.Close()
+	req, err := http.NewRequest(http.MethodPost, h.httpURL+"/v1/webhooks/clickfunnels", bodyReader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go fmt.Fprint(bodyWriter, `{"event_type": `)
+	started := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || time.Since(started) > 2*bodyTimeout {
+		t.Errorf("a stalled body got %d after %s", resp.StatusCode, time.Since(started))
+	}
+
+	// The stream outlives the body timeout: it still delivers heartbeats.
+	time.Sleep(bodyTimeout + heartbeat)
+	line := make([]byte, 256)
+	n, err := stream.Body.Read(line)
+	if err != nil || !strings.Contains(string(line[:n]), "heartbeat") {
+		t.Errorf("the stream after the body timeout: %q, %v", line[:n], err)
 	}
 }

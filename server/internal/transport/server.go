@@ -33,6 +33,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
 	IdleTimeout time.Duration
+	// BodyTimeout bounds how long an HTTP client may take to send a request body; 0 means none.
+	BodyTimeout time.Duration
 	// Guard holds the bearer tokens; nil leaves the API open.
 	Guard *access.Guard
 }
@@ -76,7 +78,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		httpListener.Close()
 		return nil, fmt.Errorf("connecting the gateway to %s: %w", s.grpcAddr, err)
 	}
-	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, auth.webhookKey)
+	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
 	if err != nil {
 		s.grpc.Stop()
 		s.conn.Close()
