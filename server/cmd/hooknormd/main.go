@@ -46,6 +46,13 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hooknormd: %v\n", err)
 		return 2
 	}
+	var serverTLS *transport.TLS
+	if cfg.TLSCert != "" {
+		if serverTLS, err = transport.LoadTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA); err != nil {
+			fmt.Fprintf(stderr, "hooknormd: --tls-cert, --tls-key, --tls-client-ca: %v\n", err)
+			return 2
+		}
+	}
 	var guard *access.Guard
 	if cfg.TokensFile != "" {
 		if guard, err = access.NewGuard(cfg.TokensFile); err != nil {
@@ -101,6 +108,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		IdleTimeout:       cfg.IdleTimeout,
 		BodyTimeout:       cfg.BodyTimeout,
 		Guard:             guard,
+		TLS:               serverTLS,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)

@@ -65,6 +65,10 @@ type Config struct {
 	TokensFile string
 	// AllowAnonymous serves the API without tokens on a non-loopback address.
 	AllowAnonymous bool
+	// TLSCert and TLSKey (PEM) serve both listeners over TLS.
+	TLSCert, TLSKey string
+	// TLSClientCA (PEM) signs the client certificates gRPC clients must present.
+	TLSClientCA string
 }
 
 // EnvPrefix starts the name of every environment variable hooknormd reads.
@@ -109,6 +113,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
 	fs.StringVar(&wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
 	fs.StringVar(&cfg.TokensFile, "tokens-file", "", "JSON file of API bearer tokens: {\"tokens\": [{\"name\", \"sha256\", \"calls\", \"sources\", \"tenants\", \"max_streams\"}]}; reloaded on SIGHUP")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve gRPC and HTTP over TLS (with --tls-key)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA whose client certificates gRPC clients must present (HTTPS verifies one if given: providers present none)")
 	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
 	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
 	fs.Usage = func() { usage(fs) }
@@ -167,6 +174,12 @@ func (c Config) validate() error {
 	}
 	if c.MaxBodyBytes > 256<<20 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes (%s) must be at most 256 MiB, got %d", EnvName("max-body-bytes"), c.MaxBodyBytes))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, fmt.Errorf("--tls-cert (%s) and --tls-key (%s) go together: set both or neither", EnvName("tls-cert"), EnvName("tls-key")))
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		errs = append(errs, fmt.Errorf("--tls-client-ca (%s) needs --tls-cert and --tls-key", EnvName("tls-client-ca")))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout (%s) must be positive, got %s", EnvName("shutdown-timeout"), c.ShutdownTimeout))

@@ -20,14 +20,15 @@ const grpcMessageOverhead = 64 << 10
 // newGRPCServer builds the gRPC server with hooknorm's interceptors, from outermost: logging (one
 // line per call, with its final code), error mapping (refusals to statuses with ErrorInfo), panic
 // recovery and authentication (bearer tokens and their scopes). It serves the webhook service, grpc.health.v1 and server reflection.
-func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator) (*grpc.Server, *health.Server) {
+func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator,
+	healthServer *health.Server, extra ...grpc.ServerOption) *grpc.Server {
 	errs := errorMapper{logger: logger}
 	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(level), msg, fields...)
 	})
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
-	server := grpc.NewServer(
+	server := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			logging.UnaryServerInterceptor(logCalls, logOpts...),
 			errs.unary,
@@ -42,10 +43,9 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 		),
 		grpc.MaxRecvMsgSize(int(maxBodyBytes)+grpcMessageOverhead),
 		grpc.ForceServerCodecV2(newFrameCodec()),
-	)
+	}, extra...)...)
 	hooknormv1.RegisterWebhookServiceServer(server, svc)
-	healthServer := health.NewServer()
 	healthpb.RegisterHealthServer(server, healthServer)
 	reflection.Register(server)
-	return server, healthServer
+	return server
 }

@@ -16,9 +16,11 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/test/bufconn"
 )
 
 // Config is what the transport needs to know.
@@ -37,6 +39,8 @@ type Config struct {
 	BodyTimeout time.Duration
 	// Guard holds the bearer tokens; nil leaves the API open.
 	Guard *access.Guard
+	// TLS, when set, serves both listeners over TLS (see LoadTLS).
+	TLS *TLS
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -44,6 +48,7 @@ type Server struct {
 	logger   *slog.Logger
 	svc      hooknormv1.WebhookServiceServer
 	grpc     *grpc.Server
+	internal *grpc.Server // serves the gateway, in memory
 	health   *health.Server
 	http     *http.Server
 	conn     *grpc.ClientConn
@@ -69,18 +74,33 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	}
 	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 2)}
 	auth := newAuthenticator(cfg.Guard)
-	s.grpc, s.health = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth)
+	s.health = health.NewServer()
+	var publicOpts []grpc.ServerOption
+	if cfg.TLS != nil {
+		publicOpts = append(publicOpts, grpc.Creds(credentials.NewTLS(cfg.TLS.GRPC)))
+	}
+	s.grpc = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
-	s.conn, err = grpc.NewClient(dialTarget(s.grpcAddr), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	// The gateway calls the service through a real gRPC client connection, so every interceptor
+	// covers HTTP too; it reaches a second server over an in-memory listener, so no plaintext port
+	// bypasses TLS and client certificates.
+	pipe := bufconn.Listen(1 << 20)
+	s.internal = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health)
+	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
+	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		s.grpc.Stop()
+		s.internal.Stop()
 		httpListener.Close()
-		return nil, fmt.Errorf("connecting the gateway to %s: %w", s.grpcAddr, err)
+		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
 	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
 	if err != nil {
 		s.grpc.Stop()
+		s.internal.Stop()
 		s.conn.Close()
 		httpListener.Close()
 		return nil, err
@@ -91,7 +111,12 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go s.serve("HTTP", func() error { return s.http.Serve(httpListener) })
+	if cfg.TLS != nil {
+		s.http.TLSConfig = cfg.TLS.HTTP
+		go s.serve("HTTPS", func() error { return s.http.ServeTLS(httpListener, "", "") })
+	} else {
+		go s.serve("HTTP", func() error { return s.http.Serve(httpListener) })
+	}
 
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	s.health.SetServingStatus(hooknormv1.WebhookService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -131,12 +156,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 	stopped := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
+		s.internal.GracefulStop()
 		close(stopped)
 	}()
 	select {
 	case <-stopped:
 	case <-ctx.Done():
 		s.grpc.Stop()
+		s.internal.Stop()
 		<-stopped
 	}
 	connErr := s.conn.Close()
@@ -147,18 +174,4 @@ func (s *Server) shutdown(ctx context.Context) error {
 		return fmt.Errorf("stopping gRPC: %w", ctx.Err())
 	}
 	return connErr
-}
-
-// dialTarget is the address the gateway dials to reach the gRPC listener: loopback when the
-// listener is on every interface.
-func dialTarget(addr net.Addr) string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return "passthrough:///" + addr.String()
-	}
-	loopback := net.IPv4(127, 0, 0, 1)
-	if tcp.IP.To4() == nil {
-		loopback = net.IPv6loopback
-	}
-	return "passthrough:///" + (&net.TCPAddr{IP: loopback, Port: tcp.Port}).String()
 }
