@@ -41,7 +41,7 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 			recovery.StreamServerInterceptor(recoverOpts...),
 			auth.stream,
 		),
-		grpc.MaxRecvMsgSize(int(maxBodyBytes)+grpcMessageOverhead),
+		grpc.MaxRecvMsgSize(int(maxBodyBytes) + grpcMessageOverhead),
 		grpc.ForceServerCodecV2(newFrameCodec()),
 	}, extra...)...)
 	hooknormv1.RegisterWebhookServiceServer(server, svc)
