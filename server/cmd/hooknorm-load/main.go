@@ -79,9 +79,9 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   %d deliveries, %d arrivals\n",
+		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   %d stored, %d arrivals, %d refused with 503\n",
 			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
-			float64(r.p99)/float64(ceiling.p99), r.posted, r.arrivals)
+			float64(r.p99)/float64(ceiling.p99), r.posted, r.arrivals, r.refused)
 	}
 }
 
@@ -149,18 +149,20 @@ func (d delivery) unique(i int64) []byte {
 
 // result is one measurement.
 type result struct {
-	rate             float64
-	p50, p99         time.Duration
-	posted, arrivals int
+	rate                      float64
+	p50, p99                  time.Duration
+	posted, arrivals, refused int
 }
 
 // post runs concurrency clients posting to base for d and returns, per response id, when its
-// POST was sent, with every round-trip time.
-func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, error) {
+// POST was sent, with every round-trip time of a stored delivery and how many were refused with
+// 503 (which a provider retries).
+func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, int, error) {
 	var (
 		mu      sync.Mutex
 		sent    = map[string]time.Time{}
 		trips   []time.Duration
+		refused atomic.Int64
 		next    atomic.Int64
 		failure atomic.Value
 		wg      sync.WaitGroup
@@ -189,6 +191,10 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 				data, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				trip := time.Since(start)
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					refused.Add(1)
+					continue
+				}
 				if resp.StatusCode != http.StatusOK {
 					failure.Store(fmt.Errorf("POST %s answered %d: %s", dl.path, resp.StatusCode, data))
 					return
@@ -205,9 +211,9 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 	}
 	wg.Wait()
 	if err, _ := failure.Load().(error); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	return sent, trips, nil
+	return sent, trips, int(refused.Load()), nil
 }
 
 // prepare makes the bodies to post, unique per post for up to n posts, so the client does not
@@ -233,7 +239,7 @@ func measureCeiling(deliveries []delivery, concurrency int, d time.Duration) (re
 	})}
 	go srv.Serve(listener)
 	defer srv.Close()
-	_, trips, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	_, trips, _, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
 	if err != nil {
 		return result{}, err
 	}
@@ -277,7 +283,7 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	if err != nil {
 		return result{}, err
 	}
-	sent, trips, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	sent, trips, refused, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, prepare(deliveries, 200000))
 	if err != nil {
 		stop()
 		return result{}, err
@@ -296,7 +302,7 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 		}
 	}
 	p50, p99 := percentiles(latencies)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies)}, nil
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused}, nil
 }
 
 // arrival is one event reaching one subscriber.

@@ -99,3 +99,20 @@ func TestRefusesToListenBeyondLoopbackUnsigned(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusesAnOpenAPIBeyondLoopback(t *testing.T) {
+	var stderr strings.Builder
+	code := run([]string{"--grpc-addr", "0.0.0.0:0", "--http-addr", "127.0.0.1:0", "--data-dir", t.TempDir(),
+		"--clickfunnels-secret", "s1", "--webflow-secret", "s2"}, func(string) string { return "" }, &stderr)
+	if code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	for _, want := range []string{"--tokens-file (HOOKNORM_TOKENS_FILE)", "--allow-anonymous"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the refusal does not name %s: %q", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "s1") || strings.Contains(stderr.String(), "s2") {
+		t.Errorf("the refusal shows a secret: %q", stderr.String())
+	}
+}
