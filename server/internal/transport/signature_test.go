@@ -27,7 +27,7 @@ func hmacHex(secret, message string) string {
 func TestOnlySignedDeliveriesAreStored(t *testing.T) {
 	v := verify.NewSignatures(map[hooknormv1.Source][]string{
 		hooknormv1.Source_SOURCE_CLICKFUNNELS: {"cf-current", "cf-previous"},
-		hooknormv1.Source_SOURCE_WEBFLOW:      {"wf-secret"},
+		hooknormv1.Source_SOURCE_WEBFLOW:      {"wf-secret", "wf-next"},
 	}, nil)
 	h := startWith(t, 1<<20, service.Options{Verifier: v})
 	now := time.Now()
@@ -53,8 +53,8 @@ func TestOnlySignedDeliveriesAreStored(t *testing.T) {
 		{"ClickFunnels signed with the previous secret", "/v1/webhooks/clickfunnels", cfContact, cfSigned("cf-previous", secs, cfContact), 200, ""},
 		{"Webflow v2 signed", "/v1/webhooks/webflow", wfV2Form,
 			map[string]string{"X-Webflow-Timestamp": millis, "X-Webflow-Signature": hmacHex("wf-secret", millis+":"+wfV2Form)}, 200, ""},
-		{"Webflow v1 signed", "/v1/webhooks/webflow/ecomm_new_order", wfV1Order,
-			map[string]string{"x-webflow-timestamp": millis, "x-webflow-signature": hmacHex("wf-secret", millis+":"+wfV1Order)}, 200, ""},
+		{"Webflow v1 signed with the second secret", "/v1/webhooks/webflow/ecomm_new_order", wfV1Order,
+			map[string]string{"x-webflow-timestamp": millis, "x-webflow-signature": hmacHex("wf-next", millis+":"+wfV1Order)}, 200, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
