@@ -59,7 +59,9 @@ func writeStatus(w http.ResponseWriter, st *status.Status) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(httpStatus)
-	_ = json.NewEncoder(w).Encode(body)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // messages quote "<token>" and the like; this is not HTML
+	_ = enc.Encode(body)
 }
 
 // writeRejection answers an HTTP request with a refusal, as the gateway would.
