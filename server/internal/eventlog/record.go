@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -37,20 +38,34 @@ type Record struct {
 	subject   string
 	data      []byte
 	rawOffset int
+	// encoded holds EventBytes without and with raw_payload, built once each: a record the hub
+	// hands to many subscribers is encoded once for all of them.
+	encoded [2]struct {
+		once  sync.Once
+		bytes []byte
+	}
 }
 
 // EventBytes returns the record as an encoded hooknorm.v1.Event with its sequence set, with or
-// without raw_payload. The bytes are assembled, not re-encoded: a record is encoded once, when it
-// is stored.
-func (r Record) EventBytes(includeRaw bool) []byte {
-	data := r.data
-	if !includeRaw {
-		data = data[:r.rawOffset]
+// without raw_payload. The bytes are assembled from the stored ones, not re-encoded, once per
+// record and variant; callers share them and must not modify them.
+func (r *Record) EventBytes(includeRaw bool) []byte {
+	variant := 0
+	if includeRaw {
+		variant = 1
 	}
-	out := make([]byte, 0, len(data)+11)
-	out = append(out, data...)
-	out = protowire.AppendTag(out, sequenceField, protowire.VarintType)
-	return protowire.AppendVarint(out, r.Sequence)
+	e := &r.encoded[variant]
+	e.once.Do(func() {
+		data := r.data
+		if !includeRaw {
+			data = data[:r.rawOffset]
+		}
+		out := make([]byte, 0, len(data)+11)
+		out = append(out, data...)
+		out = protowire.AppendTag(out, sequenceField, protowire.VarintType)
+		e.bytes = protowire.AppendVarint(out, r.Sequence)
+	})
+	return e.bytes
 }
 
 // encodeRecord is the stored form of an event: the event without raw_payload, then raw_payload

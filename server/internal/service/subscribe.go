@@ -278,15 +278,19 @@ func subscription(req *hooknormv1.SubscribeRequest) (eventlog.Start, eventlog.Fi
 	}, nil
 }
 
-// EncodedFrame is a message already in the Protobuf wire format, which the server's codec sends
-// as it is.
-type EncodedFrame []byte
+// EncodedFrame is a message already in the Protobuf wire format, in two parts the server's codec
+// sends as they are: a short prefix of its own, and a body shared with every other subscriber.
+type EncodedFrame struct {
+	Prefix, Body []byte
+}
 
-// eventFrame is a SubscribeResponse carrying an encoded event, assembled without re-encoding it.
+// eventFrame is a SubscribeResponse carrying an encoded event: only the field's tag and length
+// are made per subscriber, the event's bytes are not copied.
 func eventFrame(event []byte) EncodedFrame {
-	frame := make([]byte, 0, len(event)+6)
-	frame = protowire.AppendTag(frame, eventField, protowire.BytesType)
-	return protowire.AppendBytes(frame, event)
+	prefix := make([]byte, 0, 11)
+	prefix = protowire.AppendTag(prefix, eventField, protowire.BytesType)
+	prefix = protowire.AppendVarint(prefix, uint64(len(event)))
+	return EncodedFrame{Prefix: prefix, Body: event}
 }
 
 var eventField = (&hooknormv1.SubscribeResponse{}).ProtoReflect().Descriptor().Fields().ByName("event").Number()

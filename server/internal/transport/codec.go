@@ -18,10 +18,10 @@ func newFrameCodec() frameCodec {
 	return frameCodec{CodecV2: encoding.GetCodecV2(proto.Name)}
 }
 
-// Marshal sends an EncodedFrame as it is and encodes anything else.
+// Marshal sends an EncodedFrame's two parts as they are and encodes anything else.
 func (c frameCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if frame, ok := v.(service.EncodedFrame); ok {
-		return mem.BufferSlice{mem.SliceBuffer(frame)}, nil
+		return mem.BufferSlice{mem.SliceBuffer(frame.Prefix), mem.SliceBuffer(frame.Body)}, nil
 	}
 	return c.CodecV2.Marshal(v)
 }
