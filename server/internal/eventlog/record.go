@@ -46,6 +46,9 @@ type Record struct {
 	}
 }
 
+// Size is the record's stored size in bytes.
+func (r *Record) Size() int { return len(r.data) }
+
 // EventBytes returns the record as an encoded hooknorm.v1.Event with its sequence set, with or
 // without raw_payload. The bytes are assembled from the stored ones, not re-encoded, once per
 // record and variant; callers share them and must not modify them.

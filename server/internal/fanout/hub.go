@@ -41,11 +41,12 @@ type Live struct {
 	dropped chan struct{}
 }
 
-// New returns a hub that keeps the newest ringSize records.
-func New(log *eventlog.Log, ringSize int) *Hub {
+// New returns a hub that keeps the newest records, at most ringSize of them and at most ringBytes
+// of their stored bytes.
+func New(log *eventlog.Log, ringSize int, ringBytes int64) *Hub {
 	return &Hub{
 		log:    log,
-		ring:   ring{slots: make([]*eventlog.Record, max(ringSize, 1))},
+		ring:   ring{slots: make([]*eventlog.Record, max(ringSize, 1)), maxBytes: ringBytes},
 		live:   map[*Live]struct{}{},
 		ready:  make(chan struct{}),
 		failed: errors.New("the fan-out hub is starting"),
@@ -227,22 +228,34 @@ func (h *Hub) Err() error {
 	return h.failed
 }
 
-// ring is a fixed-size circular buffer of the newest records.
+// ring is a circular buffer of the newest records, bounded by count and by bytes.
 type ring struct {
-	slots []*eventlog.Record
-	start int // index of the oldest record
-	n     int // how many records it holds
+	slots    []*eventlog.Record
+	start    int   // index of the oldest record
+	n        int   // how many records it holds
+	bytes    int64 // their stored size
+	maxBytes int64 // 0: no byte bound
 }
 
-// push adds rec, evicting the oldest record when full.
+// push adds rec, evicting the oldest records while the ring is over either bound.
 func (r *ring) push(rec *eventlog.Record) {
-	if r.n < len(r.slots) {
-		r.slots[(r.start+r.n)%len(r.slots)] = rec
-		r.n++
-		return
+	if r.n == len(r.slots) {
+		r.evict()
 	}
-	r.slots[r.start] = rec
+	r.slots[(r.start+r.n)%len(r.slots)] = rec
+	r.n++
+	r.bytes += int64(rec.Size())
+	for r.maxBytes > 0 && r.bytes > r.maxBytes && r.n > 1 {
+		r.evict()
+	}
+}
+
+// evict drops the oldest record.
+func (r *ring) evict() {
+	r.bytes -= int64(r.slots[r.start].Size())
+	r.slots[r.start] = nil
 	r.start = (r.start + 1) % len(r.slots)
+	r.n--
 }
 
 // at returns the i-th oldest record.
@@ -251,5 +264,5 @@ func (r *ring) at(i int) *eventlog.Record { return r.slots[(r.start+i)%len(r.slo
 // clear forgets every record.
 func (r *ring) clear() {
 	clear(r.slots)
-	r.start, r.n = 0, 0
+	r.start, r.n, r.bytes = 0, 0, 0
 }

@@ -27,7 +27,7 @@ func setup(t *testing.T, ringSize int) (*eventlog.Log, *fanout.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := fanout.New(l, ringSize)
+	hub := fanout.New(l, ringSize, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -136,4 +136,45 @@ func TestSlowSubscriptionsAreDroppedNotWaitedFor(t *testing.T) {
 	if got := receive(t, slow, 2); fmt.Sprint(got) != "[1 2]" {
 		t.Errorf("what the slow subscription had buffered: %v, want [1 2]", got)
 	}
+}
+
+// TestRingIsBoundedByBytes keeps the ring under its byte bound: joining before what it still holds
+// must read the log first.
+func TestRingIsBoundedByBytes(t *testing.T) {
+	l, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir: t.TempDir(), RetentionAge: time.Hour, DuplicateWindow: time.Hour, MaxRecordBytes: 1 << 20,
+		Fsync: eventlog.FsyncPeriodic, SyncInterval: time.Minute,
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	hub := fanout.New(l, 1000, 3000)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hub.Run(ctx)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	<-hub.Ready()
+	for i := 1; i <= 20; i++ {
+		e := &hooknormv1.Event{Id: fmt.Sprintf("e%d", i), Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Type: "contact.created",
+			RawPayload: make([]byte, 500)}
+		if _, err := l.Append(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitHead(t, hub, 20)
+	if _, _, ok := hub.Join(10, eventlog.Filter{}, 8); ok {
+		t.Error("a ring of 3,000 bytes holds 11 records of over 500 bytes")
+	}
+	live, backlog, ok := hub.Join(17, eventlog.Filter{}, 8)
+	if !ok || len(backlog) != 3 {
+		t.Fatalf("joining after 17: %v, backlog %d", ok, len(backlog))
+	}
+	live.Leave()
 }

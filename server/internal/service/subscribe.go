@@ -83,8 +83,10 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 		if err := sub.fromHub(ctx, live, backlog); !errors.Is(err, errBehind) {
 			return err
 		}
-		live, backlog = nil, nil
+		// Fell behind: catch up from the hub's ring while it still holds what comes next, and
+		// from the log otherwise.
 		start = eventlog.Start{HasAfter: true, After: sub.position}
+		live, backlog, _ = hub.Join(sub.position, sub.filter, liveBuffer)
 	}
 }
 

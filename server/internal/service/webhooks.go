@@ -44,9 +44,13 @@ type Webhooks struct {
 	hubDone  chan struct{}
 }
 
-// hubRing is how many of the newest events the fan-out hub keeps for subscriptions that start or
-// resume near the head.
-const hubRing = 4096
+// The fan-out hub keeps the newest events, up to hubRing of them and hubRingBytes of their stored
+// bytes, for subscriptions that start, resume or fall behind near the head: they are served from
+// memory rather than each opening a reader of the log.
+const (
+	hubRing      = 1 << 16
+	hubRingBytes = 128 << 20
+)
 
 var _ hooknormv1.WebhookServiceServer = (*Webhooks)(nil)
 
@@ -83,7 +87,7 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		s.stopHub = func() {}
 		return s
 	}
-	s.hub = fanout.New(opts.Log, hubRing)
+	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
 	go func() {
