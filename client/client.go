@@ -4,6 +4,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -34,6 +36,29 @@ type Option func(*[]grpc.DialOption)
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(all *[]grpc.DialOption) { *all = append(*all, opts...) }
 }
+
+// WithToken sends a bearer token with every call.
+func WithToken(token string) Option {
+	return WithDialOptions(grpc.WithPerRPCCredentials(bearerToken(token)))
+}
+
+// WithTLS connects over TLS with cfg (nil: the system's roots).
+func WithTLS(cfg *tls.Config) Option {
+	if cfg == nil {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return WithDialOptions(grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+}
+
+// bearerToken sends "authorization: Bearer <token>" with every call.
+type bearerToken string
+
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+// RequireTransportSecurity is false so local plaintext servers work; use WithTLS elsewhere.
+func (bearerToken) RequireTransportSecurity() bool { return false }
 
 // New returns a client of the hooknormd at addr (host:port). It connects lazily, on the first
 // call; without options it connects in plaintext.
@@ -81,6 +106,19 @@ func (c *Client) Normalize(ctx context.Context, d Delivery) (*hooknormv1.Event, 
 		return nil, wrap(err)
 	}
 	return resp.GetEvent(), nil
+}
+
+// Ingest verifies, converts and stores one delivery, as the provider webhook routes do; it needs a
+// token allowed to ingest when the server has tokens. A repeat of a stored event answers with the
+// earlier sequence and Duplicate set.
+func (c *Client) Ingest(ctx context.Context, d Delivery) (*hooknormv1.IngestResponse, error) {
+	resp, err := c.api.Ingest(ctx, &hooknormv1.IngestRequest{
+		Source: d.Source, Payload: d.Payload, TriggerType: d.TriggerType, Headers: d.Headers,
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return resp, nil
 }
 
 // Error is a call hooknorm refused or could not complete.

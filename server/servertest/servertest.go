@@ -4,7 +4,6 @@ package servertest
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -17,25 +16,36 @@ import (
 
 // Server is a running hooknormd.
 type Server struct {
-	server *transport.Server
-	log    *eventlog.Log
-	dir    string
+	server             *transport.Server
+	log                *eventlog.Log
+	dir                string
+	grpcAddr, httpAddr string
 }
 
 // New starts a hooknormd with default limits on free loopback ports, its event log in a new
 // temporary directory (removed by Close), logging nowhere.
 func New() (*Server, error) {
-	normalizer, err := normalize.New(normalize.Limits{})
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "hooknormd-test-")
 	if err != nil {
 		return nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := &Server{dir: dir, grpcAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0"}
+	if err := s.start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	s.grpcAddr, s.httpAddr = s.server.GRPCAddr(), s.server.HTTPAddr()
+	return s, nil
+}
+
+func (s *Server) start() error {
+	normalizer, err := normalize.New(normalize.Limits{})
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.DiscardHandler)
 	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
-		DataDir:         dir,
+		DataDir:         s.dir,
 		RetentionAge:    24 * time.Hour,
 		DuplicateWindow: time.Hour,
 		Fsync:           eventlog.FsyncPeriodic,
@@ -43,38 +53,54 @@ func New() (*Server, error) {
 		MaxRecordBytes:  eventlog.RecordLimit(normalize.DefaultMaxBytes),
 	}, logger)
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
-	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: time.Second})
+	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: 300 * time.Millisecond})
 	server, err := transport.Start(context.Background(), transport.Config{
-		GRPCAddr:          "127.0.0.1:0",
-		HTTPAddr:          "127.0.0.1:0",
+		GRPCAddr:          s.grpcAddr,
+		HTTPAddr:          s.httpAddr,
 		MaxBodyBytes:      normalize.DefaultMaxBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
+		BodyTimeout:       10 * time.Second,
 	}, svc, logger)
 	if err != nil {
+		svc.Stop()
 		eventLog.Close()
-		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
-	return &Server{server: server, log: eventLog, dir: dir}, nil
+	s.server, s.log = server, eventLog
+	return nil
 }
 
 // GRPCAddr is the gRPC address, host:port.
-func (s *Server) GRPCAddr() string { return s.server.GRPCAddr() }
+func (s *Server) GRPCAddr() string { return s.grpcAddr }
 
 // HTTPURL is the base URL of the HTTP API, for example "http://127.0.0.1:41234".
-func (s *Server) HTTPURL() string { return "http://" + s.server.HTTPAddr() }
+func (s *Server) HTTPURL() string { return "http://" + s.httpAddr }
 
-// Close shuts the server down, letting in-flight requests finish for up to ten seconds, and
-// removes its log.
-func (s *Server) Close() error {
+// stop shuts the server down, letting in-flight requests finish for up to ten seconds.
+func (s *Server) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.server.Shutdown(ctx)
 	s.log.Close()
+	return err
+}
+
+// Restart stops the server and starts it again on the same addresses with the same log, as a
+// redeployed hooknormd would come back; down is how long it stays away.
+func (s *Server) Restart(down time.Duration) error {
+	if err := s.stop(); err != nil {
+		return err
+	}
+	time.Sleep(down)
+	return s.start()
+}
+
+// Close shuts the server down and removes its log.
+func (s *Server) Close() error {
+	err := s.stop()
 	os.RemoveAll(s.dir)
 	return err
 }

@@ -613,7 +613,11 @@ type Heartbeat struct {
 	// latest_sequence is the sequence of the newest event in the log when the heartbeat was sent.
 	LatestSequence uint64 `protobuf:"varint,1,opt,name=latest_sequence,json=latestSequence,proto3" json:"latest_sequence,omitempty"`
 	// sent_at is when the heartbeat was sent.
-	SentAt        *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	SentAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	// cursor is where to resume this subscription (as after_sequence): every event it should
+	// deliver up to this sequence has been sent. It moves on while filtered-out events are stored,
+	// so a quiet subscription need not replay them.
+	Cursor        uint64 `protobuf:"varint,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -660,6 +664,13 @@ func (x *Heartbeat) GetSentAt() *timestamppb.Timestamp {
 		return x.SentAt
 	}
 	return nil
+}
+
+func (x *Heartbeat) GetCursor() uint64 {
+	if x != nil {
+		return x.Cursor
+	}
+	return 0
 }
 
 var File_hooknorm_v1_service_proto protoreflect.FileDescriptor
@@ -712,10 +723,11 @@ const file_hooknorm_v1_service_proto_rawDesc = "" +
 	"\amessage\"Q\n" +
 	"\x03Gap\x12%\n" +
 	"\x0efirst_sequence\x18\x01 \x01(\x04R\rfirstSequence\x12#\n" +
-	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\"i\n" +
+	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\"\x81\x01\n" +
 	"\tHeartbeat\x12'\n" +
 	"\x0flatest_sequence\x18\x01 \x01(\x04R\x0elatestSequence\x123\n" +
-	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt2\xed\x01\n" +
+	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x16\n" +
+	"\x06cursor\x18\x03 \x01(\x04R\x06cursor2\xed\x01\n" +
 	"\x0eWebhookService\x12J\n" +
 	"\tNormalize\x12\x1d.hooknorm.v1.NormalizeRequest\x1a\x1e.hooknorm.v1.NormalizeResponse\x12A\n" +
 	"\x06Ingest\x12\x1a.hooknorm.v1.IngestRequest\x1a\x1b.hooknorm.v1.IngestResponse\x12L\n" +

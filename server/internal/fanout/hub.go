@@ -212,6 +212,17 @@ func (h *Hub) joinLocked(after uint64, filter eventlog.Filter, buffer int) *Live
 	return l
 }
 
+// Caught returns the hub's head if the subscription has taken every record handed to it: then it
+// has been given everything it wants up to the head. It reports false while records wait.
+func (l *Live) Caught() (uint64, bool) {
+	l.hub.mu.Lock()
+	defer l.hub.mu.Unlock()
+	if len(l.records) > 0 {
+		return 0, false
+	}
+	return l.hub.head, true
+}
+
 // Leave ends a live subscription.
 func (l *Live) Leave() {
 	l.hub.mu.Lock()

@@ -117,6 +117,9 @@ func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog [
 				return errBehind
 			}
 		case <-sub.heartbeat.C:
+			if head, caught := live.Caught(); caught {
+				sub.position = max(sub.position, head) // everything up to the head was sent
+			}
 			if err := sub.sendHeartbeat(sub.svc.hub.Head()); err != nil {
 				return err
 			}
@@ -240,7 +243,7 @@ func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
 
 func (sub *subscriber) sendHeartbeat(latest uint64) error {
 	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Heartbeat{
-		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(sub.svc.now())},
+		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(sub.svc.now()), Cursor: sub.position},
 	}})
 	sub.heartbeat.Reset(sub.svc.heartbeat)
 	return err

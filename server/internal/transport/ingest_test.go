@@ -137,7 +137,7 @@ func TestSubscribeSendsHeartbeatsWithTheLatestSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if msg.GetHeartbeat().GetLatestSequence() != 1 || msg.GetHeartbeat().GetSentAt() == nil {
+	if msg.GetHeartbeat().GetLatestSequence() != 1 || msg.GetHeartbeat().GetSentAt() == nil || msg.GetHeartbeat().GetCursor() != 1 {
 		t.Fatalf("first message on an idle stream = %v, want a heartbeat at sequence 1", msg)
 	}
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)

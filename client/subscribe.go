@@ -1,0 +1,152 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Start says where a subscription begins. The zero Start delivers only events stored from now on.
+type Start struct {
+	// Earliest starts at the oldest event the log retains.
+	Earliest bool
+	// After, when HasAfter, resumes after the event with this sequence (a cursor).
+	After    uint64
+	HasAfter bool
+	// Since, when not zero, starts at the first event received at or after it.
+	Since time.Time
+}
+
+// Filter says which events a subscription wants; empty fields accept all.
+type Filter struct {
+	Sources      []hooknormv1.Source
+	Types        []string
+	TypePrefixes []string
+	Tenant       string
+	IncludeRaw   bool
+}
+
+// GapError reports events the log removed (by retention) before the subscription read them.
+// Subscribe yields it and goes on with the next retained event.
+type GapError struct {
+	First, Last uint64
+}
+
+func (e *GapError) Error() string {
+	return fmt.Sprintf("hooknorm: events %d to %d were removed by retention before they could be read", e.First, e.Last)
+}
+
+// Subscription tells where a Subscribe iterator is, so a caller can store its cursor.
+type Subscription struct {
+	cursor uint64
+	known  bool
+}
+
+// Cursor returns the sequence to resume after, and whether there is one yet.
+func (s *Subscription) Cursor() (uint64, bool) { return s.cursor, s.known }
+
+// Subscribe returns the subscription's events in log order as an iterator. When the stream
+// breaks, it reconnects with backoff and resumes after the last event it yielded (or the last
+// position a heartbeat confirmed), so a caller sees no gap and no repeat across reconnects. It
+// stops when ctx ends, when the caller stops iterating, or with an error the server gives for the
+// request itself (a bad argument, a missing token, a scope). It yields a *GapError when events
+// were lost to retention, and carries on.
+func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub *Subscription) iter.Seq2[*hooknormv1.Event, error] {
+	if sub == nil {
+		sub = &Subscription{}
+	}
+	if start.HasAfter {
+		sub.cursor, sub.known = start.After, true
+	}
+	return func(yield func(*hooknormv1.Event, error) bool) {
+		backoff := newBackoff()
+		for {
+			req := c.subscribeRequest(start, filter, sub)
+			stream, err := c.api.Subscribe(ctx, req)
+			for err == nil {
+				var msg *hooknormv1.SubscribeResponse
+				if msg, err = stream.Recv(); err != nil {
+					break
+				}
+				backoff.reset()
+				switch m := msg.GetMessage().(type) {
+				case *hooknormv1.SubscribeResponse_Event:
+					sub.cursor, sub.known = m.Event.GetSequence(), true
+					if !yield(m.Event, nil) {
+						return
+					}
+				case *hooknormv1.SubscribeResponse_Gap:
+					sub.cursor, sub.known = max(sub.cursor, m.Gap.GetLastSequence()), true
+					if !yield(nil, &GapError{First: m.Gap.GetFirstSequence(), Last: m.Gap.GetLastSequence()}) {
+						return
+					}
+				case *hooknormv1.SubscribeResponse_Heartbeat:
+					if cursor := m.Heartbeat.GetCursor(); cursor > sub.cursor || !sub.known {
+						sub.cursor, sub.known = cursor, true
+					}
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if final(err) {
+				yield(nil, wrap(err))
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff.next()):
+			}
+		}
+	}
+}
+
+// subscribeRequest is the request of the next connection: the requested start the first time,
+// after the cursor once there is one.
+func (c *Client) subscribeRequest(start Start, filter Filter, sub *Subscription) *hooknormv1.SubscribeRequest {
+	req := &hooknormv1.SubscribeRequest{
+		Sources: filter.Sources, Types: filter.Types, TypePrefixes: filter.TypePrefixes,
+		Tenant: filter.Tenant, IncludeRaw: filter.IncludeRaw,
+	}
+	switch {
+	case sub.known:
+		req.Start = &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: sub.cursor}
+	case start.Earliest:
+		req.Start = &hooknormv1.SubscribeRequest_Earliest{Earliest: true}
+	case !start.Since.IsZero():
+		req.Start = &hooknormv1.SubscribeRequest_Since{Since: timestamppb.New(start.Since)}
+	}
+	return proto.Clone(req).(*hooknormv1.SubscribeRequest)
+}
+
+// final reports whether a stream error is about the request itself, so retrying cannot help.
+func final(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied, codes.Unimplemented, codes.NotFound:
+		return true
+	}
+	return errors.Is(err, context.Canceled)
+}
+
+// backoff is an exponential backoff with jitter, from 100 ms to 10 s.
+type backoff struct{ delay time.Duration }
+
+func newBackoff() *backoff { return &backoff{delay: 100 * time.Millisecond} }
+
+func (b *backoff) reset() { b.delay = 100 * time.Millisecond }
+
+func (b *backoff) next() time.Duration {
+	d := b.delay/2 + rand.N(b.delay)
+	b.delay = min(2*b.delay, 10*time.Second)
+	return d
+}

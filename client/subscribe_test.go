@@ -1,0 +1,100 @@
+package client_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/client"
+)
+
+func ingest(t *testing.T, c *client.Client, from, to int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		body := fmt.Sprintf(`{"event_id": "ev-%d", "event_type": "contact.updated", "workspace_id": 42, "api_version": 2, "data": {"id": %d}}`, i, i)
+		if _, err := c.Ingest(context.Background(), client.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSubscribeResumesAcrossARestart reads part of the log, restarts the server under the
+// iterator, and reads on: every event once, in order, with no sign of the restart.
+func TestSubscribeResumesAcrossARestart(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var sub client.Subscription
+	var got []uint64
+	for event, err := range c.Subscribe(ctx, client.Start{Earliest: true}, client.Filter{}, &sub) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, event.GetSequence())
+		if len(got) == 3 {
+			if err := srv.Restart(500 * time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got) == 10 {
+			break
+		}
+	}
+	if fmt.Sprint(got) != "[1 2 3 4 5 6 7 8 9 10]" {
+		t.Errorf("read %v across a restart", got)
+	}
+	if cursor, ok := sub.Cursor(); !ok || cursor != 10 {
+		t.Errorf("cursor %d, %v", cursor, ok)
+	}
+}
+
+// TestNewOnlySubscriptionLosesNothingWhileReconnecting subscribes to new events only, lets a
+// heartbeat confirm its position, restarts the server and stores events right away: the
+// iterator, reconnecting, still gets them all.
+func TestNewOnlySubscriptionLosesNothingWhileReconnecting(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var sub client.Subscription
+	events := make(chan uint64, 16)
+	go func() {
+		for event, err := range c.Subscribe(ctx, client.Start{}, client.Filter{}, &sub) {
+			if err != nil {
+				return
+			}
+			events <- event.GetSequence()
+		}
+	}()
+	time.Sleep(time.Second) // heartbeats confirm the position: after 2
+	if err := srv.Restart(0); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, c, 3, 5) // stored before the iterator has reconnected
+	for want := uint64(3); want <= 5; want++ {
+		select {
+		case got := <-events:
+			if got != want {
+				t.Fatalf("got %d, want %d", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("event %d never arrived", want)
+		}
+	}
+}
+
+func TestSubscribeStopsOnARefusal(t *testing.T) {
+	c := newClient(t, startServer(t).GRPCAddr())
+	for _, err := range c.Subscribe(context.Background(), client.Start{}, client.Filter{Sources: []hooknormv1.Source{9}}, nil) {
+		if client.ReasonOf(err) != hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST {
+			t.Errorf("error %v, want INVALID_REQUEST", err)
+		}
+		return
+	}
+	t.Error("the iterator ended without the refusal")
+}
