@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 )
 
 func ingest(t *testing.T, c *client.Client, from, to int) {
