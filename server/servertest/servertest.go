@@ -8,10 +8,12 @@ import (
 	"os"
 	"time"
 
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"github.com/hooknorm/hooknorm/server/internal/verify"
 )
 
 // Server is a running hooknormd.
@@ -20,16 +22,28 @@ type Server struct {
 	log                *eventlog.Log
 	dir                string
 	grpcAddr, httpAddr string
+	secrets            map[hooknormv1.Source][]string
+}
+
+// Option configures a test server.
+type Option func(*Server)
+
+// WithSecrets makes the server require deliveries of source signed with one of secrets.
+func WithSecrets(source hooknormv1.Source, secrets ...string) Option {
+	return func(s *Server) { s.secrets[source] = secrets }
 }
 
 // New starts a hooknormd with default limits on free loopback ports, its event log in a new
 // temporary directory (removed by Close), logging nowhere.
-func New() (*Server, error) {
+func New(opts ...Option) (*Server, error) {
 	dir, err := os.MkdirTemp("", "hooknormd-test-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, grpcAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0"}
+	s := &Server{dir: dir, grpcAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0", secrets: map[hooknormv1.Source][]string{}}
+	for _, opt := range opts {
+		opt(s)
+	}
 	if err := s.start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -55,7 +69,9 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
-	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: 300 * time.Millisecond})
+	svc := service.NewWebhooks(normalizer, service.Options{
+		Log: eventLog, Heartbeat: 300 * time.Millisecond, Verifier: verify.NewSignatures(s.secrets, nil),
+	})
 	server, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr:          s.grpcAddr,
 		HTTPAddr:          s.httpAddr,

@@ -5,26 +5,31 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"github.com/hooknorm/hooknorm/client"
 	"github.com/spf13/cobra"
 )
 
 // Exit codes of the hooknorm command.
 const (
-	exitOK      = 0
-	exitFailed  = 1
-	exitUsage   = 2
-	serverEnv   = "HOOKNORM_SERVER"
-	serverUsage = "hooknormd gRPC address, host:port (also " + serverEnv + ")"
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+	serverEnv  = "HOOKNORM_SERVER"
+	tokenEnv   = "HOOKNORM_TOKEN"
+	httpEnv    = "HOOKNORM_HTTP"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(runContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
 // usageError marks an error in the command line or its input (exit code 2).
@@ -37,12 +42,18 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr, getenv)
+}
+
+// runContext is run until ctx ends (Ctrl-C).
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	root := newRootCommand(stdin, getenv)
+	root.SetContext(ctx)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	switch {
 	case err == nil:
 		return exitOK
@@ -56,10 +67,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 }
 
 func newRootCommand(stdin io.Reader, getenv func(string) string) *cobra.Command {
-	defaultServer := client.DefaultAddr
-	if v := getenv(serverEnv); v != "" {
-		defaultServer = v
-	}
 	root := &cobra.Command{
 		Use:   "hooknorm",
 		Short: "Talk to hooknormd: turn ClickFunnels and Webflow webhooks into typed events",
@@ -71,7 +78,7 @@ Exit codes: 0 success; 1 hooknorm refused the request or could not be reached;
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().String("server", defaultServer, serverUsage)
-	root.AddCommand(newNormalizeCommand(stdin))
+	conn := addConnectionFlags(root, getenv)
+	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newTypesCommand())
 	return root
 }

@@ -97,7 +97,7 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"unknown source", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "stripe", file}, exitUsage, `unknown source "stripe"`},
 		{"missing source", []string{"normalize", "--server", srv.GRPCAddr(), file}, exitUsage, "--source is required"},
-		{"no file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow"}, exitUsage, "takes one FILE"},
+		{"no file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow"}, exitUsage, "one FILE (or - for standard input) is required"},
 		{"unreadable file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", "/nonexistent/body.json"}, exitUsage, "reading the body"},
 		{"bad output", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", "-o", "yaml", file}, exitUsage, "--output must be json or text"},
 		{"body refused", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", file}, exitUsage, "(EVENT_TYPE_MISSING)"},

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,11 +10,10 @@ import (
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-func newNormalizeCommand(stdin io.Reader) *cobra.Command {
+func newNormalizeCommand(stdin io.Reader, conn *connection) *cobra.Command {
 	var source, trigger, output string
 	var raw bool
 	cmd := &cobra.Command{
@@ -28,19 +25,11 @@ The body is read from FILE, or from standard input when FILE is "-".`,
   hooknorm normalize --source webflow --trigger form_submission v1-body.json
   curl -s https://example.com/sample.json | hooknorm normalize --source webflow -
   hooknorm normalize --source webflow --output text v2-body.json`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usagef("normalize takes one FILE (or - for standard input), got %d arguments", len(args))
-			}
-			return nil
-		},
+		Args: oneInput,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if source == "" {
-				return usagef("--source is required: clickfunnels or webflow")
-			}
-			src, err := client.ParseSource(source)
+			src, err := sourceFlag(source)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			if output != "json" && output != "text" {
 				return usagef("--output must be json or text, got %q", output)
@@ -49,8 +38,7 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 			if err != nil {
 				return usageError{err}
 			}
-			server, _ := cmd.Flags().GetString("server")
-			c, err := client.New(server)
+			c, err := conn.dial()
 			if err != nil {
 				return err
 			}
@@ -95,21 +83,6 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
 	return body, nil
-}
-
-// writeJSON prints the event as indented protojson, with stable spacing.
-func writeJSON(w io.Writer, event *hooknormv1.Event) error {
-	compact, err := protojson.Marshal(event)
-	if err != nil {
-		return err
-	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, compact, "", "  "); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
-	return err
 }
 
 // writeText prints a summary of the event, one "name value" line each.

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/spf13/cobra"
+)
+
+func newSendCommand(stdin io.Reader, getenv func(string) string) *cobra.Command {
+	var source, trigger, secret, httpURL string
+	defaultHTTP := "http://127.0.0.1:8080"
+	if v := getenv(httpEnv); v != "" {
+		defaultHTTP = v
+	}
+	cmd := &cobra.Command{
+		Use:   "send --source clickfunnels|webflow [--trigger TYPE] [--secret S] FILE|-",
+		Short: "POST a delivery to hooknormd's webhook route, signed as the provider signs it",
+		Long: `send posts one webhook body to hooknormd's provider route, signed exactly as the provider
+signs it, with the timestamp of now: the local way to test an integration end to end. The secret
+defaults to HOOKNORM_CLICKFUNNELS_SECRET or HOOKNORM_WEBFLOW_SECRET (the first one listed), the
+same variables hooknormd reads; without one the delivery goes unsigned.`,
+		Example: `  hooknorm send --source clickfunnels order.json
+  hooknorm send --source webflow --trigger form_submission --secret "$WEBFLOW_SECRET" v1-form.json
+  hooknorm send --source webflow --http https://hooks.example.com v2-order.json`,
+		Args: oneInput,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := sourceFlag(source)
+			if err != nil {
+				return err
+			}
+			body, err := readInput(args[0], stdin)
+			if err != nil {
+				return usageError{err}
+			}
+			if secret == "" {
+				secret, _, _ = strings.Cut(getenv(secretEnv(src)), ",")
+			}
+			target, headers := webhookRequest(strings.TrimRight(httpURL, "/"), src, trigger, strings.TrimSpace(secret), body, time.Now())
+			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, target, bytes.NewReader(body))
+			if err != nil {
+				return usageError{err}
+			}
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("posting to %s: %w", target, err)
+			}
+			defer resp.Body.Close()
+			answer, _ := io.ReadAll(resp.Body)
+			var pretty bytes.Buffer
+			if json.Indent(&pretty, answer, "", "  ") != nil {
+				pretty.Reset()
+				pretty.Write(answer)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), strings.TrimSpace(pretty.String()))
+			switch {
+			case resp.StatusCode == http.StatusOK:
+				return nil
+			case resp.StatusCode < 500:
+				return usagef("hooknormd refused the delivery: %s", resp.Status)
+			default:
+				return fmt.Errorf("hooknormd could not store the delivery: %s", resp.Status)
+			}
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "provider the body comes from: clickfunnels or webflow (required)")
+	cmd.Flags().StringVar(&trigger, "trigger", "", "Webflow trigger type, for an API v1 body (posted to /v1/webhooks/webflow/TYPE)")
+	cmd.Flags().StringVar(&secret, "secret", "", "secret to sign with (default: "+secretEnv(hooknormv1.Source_SOURCE_CLICKFUNNELS)+" or "+secretEnv(hooknormv1.Source_SOURCE_WEBFLOW)+")")
+	cmd.Flags().StringVar(&httpURL, "http", defaultHTTP, "hooknormd's HTTP base URL (also "+httpEnv+")")
+	return cmd
+}
+
+// secretEnv is the variable holding a provider's secrets, for hooknormd and for send.
+func secretEnv(source hooknormv1.Source) string {
+	if source == hooknormv1.Source_SOURCE_WEBFLOW {
+		return "HOOKNORM_WEBFLOW_SECRET"
+	}
+	return "HOOKNORM_CLICKFUNNELS_SECRET"
+}
+
+// webhookRequest is the URL and headers of a delivery as the provider sends it: ClickFunnels
+// signs "<seconds>.<body>", Webflow "<milliseconds>:<body>", both HMAC-SHA256 in lower-case hex.
+func webhookRequest(base string, source hooknormv1.Source, trigger, secret string, body []byte, now time.Time) (string, map[string]string) {
+	headers := map[string]string{}
+	sign := func(message string) string {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(message))
+		mac.Write(body)
+		return hex.EncodeToString(mac.Sum(nil))
+	}
+	if source == hooknormv1.Source_SOURCE_WEBFLOW {
+		target := base + "/v1/webhooks/webflow"
+		if trigger != "" {
+			target += "/" + url.PathEscape(trigger)
+		}
+		if secret != "" {
+			ts := strconv.FormatInt(now.UnixMilli(), 10)
+			headers["X-Webflow-Timestamp"], headers["X-Webflow-Signature"] = ts, sign(ts+":")
+		}
+		return target, headers
+	}
+	target := base + "/v1/webhooks/clickfunnels"
+	if trigger != "" {
+		target += "?trigger_type=" + url.QueryEscape(trigger)
+	}
+	if secret != "" {
+		ts := strconv.FormatInt(now.Unix(), 10)
+		headers["X-Webhook-ClickFunnels-Timestamp"], headers["X-Webhook-ClickFunnels-Signature"] = ts, sign(ts+".")
+	}
+	return target, headers
+}
+
+// sourceFlag reads --source, which every delivery command requires.
+func sourceFlag(source string) (hooknormv1.Source, error) {
+	if source == "" {
+		return 0, usagef("--source is required: clickfunnels or webflow")
+	}
+	src, err := client.ParseSource(source)
+	if err != nil {
+		return 0, usageError{err}
+	}
+	return src, nil
+}
+
+// oneInput requires exactly one FILE argument ("-" for standard input).
+func oneInput(_ *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usagef("one FILE (or - for standard input) is required, got %d arguments", len(args))
+	}
+	return nil
+}

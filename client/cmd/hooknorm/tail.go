@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/spf13/cobra"
+)
+
+func newTailCommand(conn *connection) *cobra.Command {
+	var (
+		earliest, jsonOut, raw bool
+		after                  uint64
+		since, tenant          string
+		sources, types, prefix []string
+	)
+	cmd := &cobra.Command{
+		Use:   "tail [--earliest | --after N | --since 1h] [filters]",
+		Short: "Follow the events as they are stored, one line each",
+		Long: `tail follows hooknormd's log: by default the events stored from now on, or from the earliest
+retained event, after a cursor, or since a time. Each event is one line: time, sequence, source,
+type, tenant and the fields that matter (order total, email, form name), in colour on a terminal;
+--json prints each event as JSON instead. It reconnects by itself. Ctrl-C stops it and prints the
+cursor to resume from.`,
+		Example: `  hooknorm tail
+  hooknorm tail --earliest --source clickfunnels --type-prefix orders/
+  hooknorm tail --since 1h --tenant 42 --json
+  hooknorm tail --after 1287`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start, err := tailStart(earliest, cmd.Flags().Changed("after"), after, since)
+			if err != nil {
+				return err
+			}
+			filter := client.Filter{Types: types, TypePrefixes: prefix, Tenant: tenant, IncludeRaw: raw}
+			for _, s := range sources {
+				src, err := sourceFlag(s)
+				if err != nil {
+					return err
+				}
+				filter.Sources = append(filter.Sources, src)
+			}
+			c, err := conn.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			out, colour := cmd.OutOrStdout(), isTerminal(cmd.OutOrStdout())
+			var sub client.Subscription
+			for event, err := range c.Subscribe(cmd.Context(), start, filter, &sub) {
+				var gap *client.GapError
+				switch {
+				case errors.As(err, &gap):
+					fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: %v\n", err)
+					continue
+				case err != nil:
+					return err
+				}
+				if jsonOut {
+					if err := writeJSONLine(out, event); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintln(out, eventLine(event, colour))
+			}
+			if cursor, ok := sub.Cursor(); ok {
+				fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: stopped; resume with: hooknorm tail --after %d\n", cursor)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&earliest, "earliest", false, "start at the oldest retained event")
+	f.Uint64Var(&after, "after", 0, "resume after this sequence (a cursor)")
+	f.StringVar(&since, "since", "", "start at events received since a duration ago (1h, 30m) or an RFC 3339 time")
+	f.StringSliceVar(&sources, "source", nil, "only this provider: clickfunnels or webflow (repeatable)")
+	f.StringSliceVar(&types, "type", nil, "only this event type (repeatable)")
+	f.StringSliceVar(&prefix, "type-prefix", nil, "only event types starting with this, e.g. orders/ (repeatable)")
+	f.StringVar(&tenant, "tenant", "", "only this ClickFunnels workspace id or Webflow site id")
+	f.BoolVar(&jsonOut, "json", false, "print each event as one line of JSON")
+	f.BoolVar(&raw, "raw", false, "include each event's raw body (with --json)")
+	return cmd
+}
+
+// tailStart reads the start flags; at most one may be given.
+func tailStart(earliest, hasAfter bool, after uint64, since string) (client.Start, error) {
+	given := 0
+	for _, set := range []bool{earliest, hasAfter, since != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return client.Start{}, usagef("give at most one of --earliest, --after and --since")
+	}
+	start := client.Start{Earliest: earliest, After: after, HasAfter: hasAfter}
+	if since != "" {
+		if d, err := time.ParseDuration(since); err == nil {
+			start.Since = time.Now().Add(-d)
+		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
+			start.Since = t
+		} else {
+			return client.Start{}, usagef("--since %q is neither a duration (1h, 30m) nor an RFC 3339 time", since)
+		}
+	}
+	return start, nil
+}
+
+// isTerminal reports whether w is a terminal, where colour helps.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// eventLine is an event as one line of tail's text output.
+func eventLine(e *hooknormv1.Event, colour bool) string {
+	at := e.GetReceivedAt().AsTime()
+	if e.GetOccurredAt() != nil {
+		at = e.GetOccurredAt().AsTime()
+	}
+	source := strings.ToLower(strings.TrimPrefix(e.GetSource().String(), "SOURCE_"))
+	typ := e.GetType()
+	if colour {
+		typ = "\x1b[1;36m" + typ + "\x1b[0m"
+	}
+	parts := []string{at.UTC().Format("2006-01-02T15:04:05Z"), fmt.Sprintf("#%d", e.GetSequence()), source, typ}
+	if e.GetTenant() != "" {
+		parts = append(parts, "tenant="+e.GetTenant())
+	}
+	parts = append(parts, highlights(e)...)
+	return strings.Join(parts, "  ")
+}
