@@ -45,3 +45,68 @@ func ExampleClient_Normalize() {
 	}
 	// Output: orders/invoice.paid 42 INVOICE_STATUS_PAID 396.00 USD
 }
+
+// Store a delivery as the webhook routes do; a repeat is recognised and stored once.
+func ExampleClient_Ingest() {
+	srv, err := servertest.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	delivery := client.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(
+		`{"event_id": "e-1", "event_type": "contact.created", "workspace_id": 42, "api_version": 2, "data": {"id": 7}}`)}
+	for range 2 {
+		stored, err := c.Ingest(context.Background(), delivery)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(stored.GetId(), stored.GetSequence(), stored.GetDuplicate())
+	}
+	// Output:
+	// e-1 1 false
+	// e-1 1 true
+}
+
+// Read the log from the start, keeping the cursor to resume from after a restart.
+func ExampleClient_Subscribe() {
+	srv, err := servertest.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	for _, body := range []string{
+		`{"event_id": "e-1", "event_type": "orders/invoice.paid", "api_version": 2, "data": {"id": 1, "total_amount": "49.00"}}`,
+		`{"event_id": "e-2", "event_type": "contact.updated", "api_version": 2, "data": {"id": 2}}`,
+	} {
+		if _, err := c.Ingest(context.Background(), client.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(body)}); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var sub client.Subscription
+	for event, err := range c.Subscribe(ctx, client.Start{Earliest: true}, client.Filter{TypePrefixes: []string{"orders/"}}, &sub) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(event.GetSequence(), event.GetType(), event.GetClickfunnels().GetOrdersInvoicePaid().GetTotalAmount())
+		break
+	}
+	cursor, _ := sub.Cursor()
+	fmt.Println("resume after", cursor)
+	// Output:
+	// 1 orders/invoice.paid 49.00
+	// resume after 1
+}
