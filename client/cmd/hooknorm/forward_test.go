@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/client"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// receiver is an HTTP endpoint that reads CloudEvents with cloudevents/sdk-go. While down it
+// answers 503.
+type receiver struct {
+	url    string
+	down   atomic.Bool
+	mu     sync.Mutex
+	got    []string // "id type source subject sequence"
+	events chan *hooknormv1.Event
+	errs   chan error
+}
+
+func startReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{events: make(chan *hooknormv1.Event, 64), errs: make(chan error, 64)}
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r.down.Load() {
+			io.Copy(io.Discard, req.Body)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		ce, err := cehttp.NewEventFromHTTPRequest(req)
+		if err != nil {
+			r.errs <- err
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if err := ce.Validate(); err != nil {
+			r.errs <- err
+		}
+		e := &hooknormv1.Event{}
+		if err := protojson.Unmarshal(ce.Data(), e); err != nil {
+			r.errs <- fmt.Errorf("data is not a hooknorm.v1.Event: %w", err)
+		}
+		if ce.DataSchema() != DataSchema || ce.DataContentType() != "application/json" || ce.Time().IsZero() {
+			r.errs <- fmt.Errorf("attributes %v", ce)
+		}
+		seq, _ := ce.Extensions()["hooknormsequence"].(string)
+		r.mu.Lock()
+		r.got = append(r.got, fmt.Sprintf("%s %s %s %s %s", ce.ID(), ce.Type(), ce.Source(), ce.Subject(), seq))
+		r.mu.Unlock()
+		r.events <- e
+		w.WriteHeader(http.StatusAccepted)
+	})}
+	go srv.Serve(listener)
+	t.Cleanup(func() { srv.Close() })
+	r.url = "http://" + listener.Addr().String() + "/hooks"
+	return r
+}
+
+// forwardFor runs forward with args until n events arrived at the receiver, then stops it like
+// Ctrl-C and returns its stderr.
+func forwardFor(t *testing.T, r *receiver, env map[string]string, n int, args ...string) ([]*hooknormv1.Event, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr strings.Builder
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runContext(ctx, append([]string{"forward", "--to", r.url}, args...), strings.NewReader(""), io.Discard, &stderr,
+			func(k string) string { return env[k] })
+	}()
+	var got []*hooknormv1.Event
+	for len(got) < n {
+		select {
+		case e := <-r.events:
+			got = append(got, e)
+		case err := <-r.errs:
+			t.Fatalf("the receiver: %v", err)
+		case code := <-exit:
+			t.Fatalf("forward exited %d early: %s", code, stderr.String())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%d of %d events arrived; forward said: %s", len(got), n, stderr.String())
+		}
+	}
+	cancel()
+	if code := <-exit; code != exitOK {
+		t.Errorf("forward exited %d: %s", code, stderr.String())
+	}
+	return got, stderr.String()
+}
+
+func sequences(events []*hooknormv1.Event) string {
+	var s []string
+	for _, e := range events {
+		s = append(s, fmt.Sprint(e.GetSequence()))
+	}
+	return strings.Join(s, " ")
+}
+
+// TestForwardSurvivesAReceiverOutageAndARestart forwards to a CloudEvents receiver that is down
+// at first: the events arrive once it is up, in order. Then forward is stopped, more events are
+// stored, and a restarted forward resumes from its cursor file: nothing lost, nothing reordered.
+func TestForwardSurvivesAReceiverOutageAndARestart(t *testing.T) {
+	srv := startServer(t)
+	env := map[string]string{serverEnv: srv.GRPCAddr()}
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ingest := func(from, to int) {
+		for i := from; i <= to; i++ {
+			body := fmt.Sprintf(`{"event_id": "fw-%d", "event_type": "order.created", "subject_id": %d, "workspace_id": 42, "api_version": 2, "data": {"id": %d}}`, i, 100+i, 100+i)
+			if _, err := c.Ingest(context.Background(), client.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(body)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ingest(1, 3)
+	r := startReceiver(t)
+	r.down.Store(true)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		r.down.Store(false)
+	}()
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	got, stderr := forwardFor(t, r, env, 3, "--earliest", "--cursor-file", cursor)
+	if sequences(got) != "1 2 3" {
+		t.Errorf("after the outage: %s", sequences(got))
+	}
+	if !strings.Contains(stderr, "answered 503 Service Unavailable; retrying") {
+		t.Errorf("forward did not report the outage: %s", stderr)
+	}
+	if data, _ := os.ReadFile(cursor); strings.TrimSpace(string(data)) != "3" {
+		t.Errorf("cursor file %q, want 3", data)
+	}
+	r.mu.Lock()
+	first := r.got[0]
+	r.mu.Unlock()
+	if first != "fw-1 com.clickfunnels.order.created hooknorm/clickfunnels/42 101 1" {
+		t.Errorf("CloudEvent attributes %q", first)
+	}
+
+	ingest(4, 6) // while forward is stopped
+	got, stderr = forwardFor(t, r, env, 3, "--earliest", "--cursor-file", cursor, "--mode", "structured")
+	if sequences(got) != "4 5 6" {
+		t.Errorf("after the restart: %s (%s)", sequences(got), stderr)
+	}
+	if !strings.Contains(stderr, "resuming after sequence 3") {
+		t.Errorf("forward did not say where it resumed: %s", stderr)
+	}
+}
+
+func TestForwardEventJSON(t *testing.T) {
+	srv := startServer(t)
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Ingest(context.Background(), client.Delivery{Source: hooknormv1.Source_SOURCE_WEBFLOW,
+		Payload: []byte(`{"triggerType": "form_submission", "payload": {"name": "Contact", "siteId": "s1"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	bodies := make(chan string, 1)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		data, _ := io.ReadAll(req.Body)
+		bodies <- req.Header.Get("Hooknorm-Sequence") + " " + req.Header.Get("Content-Type") + " " + string(data)
+	})}
+	go receiver.Serve(listener)
+	defer receiver.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- runContext(ctx, []string{"forward", "--to", "http://" + listener.Addr().String(), "--format", "event-json", "--earliest"},
+			strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return map[string]string{serverEnv: srv.GRPCAddr()}[k] })
+	}()
+	select {
+	case body := <-bodies:
+		if !strings.HasPrefix(body, "1 application/json {") || !strings.Contains(body, `"formSubmission"`) {
+			t.Errorf("event-json delivery %q", body)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("nothing delivered")
+	}
+	cancel()
+	<-done
+}
