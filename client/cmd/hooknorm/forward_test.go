@@ -15,8 +15,8 @@ import (
 	"time"
 
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
