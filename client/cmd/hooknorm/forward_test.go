@@ -97,11 +97,37 @@ func forwardFor(t *testing.T, r *receiver, env map[string]string, n int, args ..
 			t.Fatalf("%d of %d events arrived; forward said: %s", len(got), n, stderr.String())
 		}
 	}
+	// The receiver has the last event, but forward may not have read its answer yet: with a
+	// cursor file, wait until forward has recorded it, or a restart would rightly send it again.
+	if cursor := flagValue(args, "--cursor-file"); cursor != "" {
+		want := fmt.Sprint(got[len(got)-1].GetSequence())
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			data, _ := os.ReadFile(cursor)
+			if strings.TrimSpace(string(data)) == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the cursor file says %q, want %s", data, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 	cancel()
 	if code := <-exit; code != exitOK {
 		t.Errorf("forward exited %d: %s", code, stderr.String())
 	}
 	return got, stderr.String()
+}
+
+// flagValue returns the value given to flag in args, or "" when it is absent.
+func flagValue(args []string, flag string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 func sequences(events []*hooknormv1.Event) string {

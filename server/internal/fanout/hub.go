@@ -186,17 +186,6 @@ func (h *Hub) Join(after uint64, filter eventlog.Filter, buffer int) (*Live, []*
 	return h.joinLocked(max(after, h.head), filter, buffer), backlog, true
 }
 
-// JoinNew serves a subscription to the events stored from now on, and returns the sequence it
-// starts after.
-func (h *Hub) JoinNew(filter eventlog.Filter, buffer int) (*Live, uint64, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.failed != nil {
-		return nil, 0, false
-	}
-	return h.joinLocked(h.head, filter, buffer), h.head, true
-}
-
 // holdsAfter reports whether the hub holds every record after sequence after.
 func (h *Hub) holdsAfter(after uint64) bool {
 	if after >= h.head {

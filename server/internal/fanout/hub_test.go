@@ -78,13 +78,13 @@ func waitHead(t *testing.T, hub *fanout.Hub, seq uint64) {
 	}
 }
 
-func TestNewSubscriptionsGetWhatIsStoredAfterThem(t *testing.T) {
+func TestSubscriptionsGetWhatIsStoredAfterTheirStart(t *testing.T) {
 	l, hub := setup(t, 16)
 	appendEvents(t, l, 1, 3, "contact.created")
 	waitHead(t, hub, 3)
-	live, after, ok := hub.JoinNew(eventlog.Filter{TypePrefixes: []string{"orders/"}}, 16)
-	if !ok || after != 3 {
-		t.Fatalf("JoinNew = %v, %d", ok, after)
+	live, backlog, ok := hub.Join(3, eventlog.Filter{TypePrefixes: []string{"orders/"}}, 16)
+	if !ok || len(backlog) != 0 {
+		t.Fatalf("Join after the head = %v, backlog %d", ok, len(backlog))
 	}
 	defer live.Leave()
 	appendEvents(t, l, 4, 5, "contact.updated")
@@ -121,8 +121,8 @@ func TestJoinFromTheRing(t *testing.T) {
 // and keeps serving the other at once.
 func TestSlowSubscriptionsAreDroppedNotWaitedFor(t *testing.T) {
 	l, hub := setup(t, 64)
-	slow, _, _ := hub.JoinNew(eventlog.Filter{}, 2)
-	fast, _, _ := hub.JoinNew(eventlog.Filter{}, 64)
+	slow, _, _ := hub.Join(0, eventlog.Filter{}, 2)
+	fast, _, _ := hub.Join(0, eventlog.Filter{}, 64)
 	defer fast.Leave()
 	appendEvents(t, l, 1, 10, "contact.created")
 	if got := receive(t, fast, 10); len(got) != 10 {

@@ -66,9 +66,17 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 	var backlog []*eventlog.Record
 	switch {
 	case start == eventlog.Start{}:
+		// New events only: those after what the log holds now. Not after the hub's head, which may
+		// still be reading events stored before the call.
+		last, err := sub.svc.log.FreshLastSequence(ctx)
+		if err != nil {
+			return unavailable(err)
+		}
+		sub.position = last
+		start = eventlog.Start{HasAfter: true, After: last}
 		var joined bool
-		if live, sub.position, joined = hub.JoinNew(sub.filter, liveBuffer); !joined {
-			return sub.fromLog(ctx, start) // the hub failed: the log serves alone
+		if live, backlog, joined = hub.Join(last, sub.filter, liveBuffer); !joined {
+			return sub.fromLog(ctx, start) // the hub is down: the log serves alone
 		}
 	case start.HasAfter:
 		live, backlog, _ = hub.Join(start.After, sub.filter, liveBuffer)

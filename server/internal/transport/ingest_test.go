@@ -155,6 +155,44 @@ func TestSubscribeSendsHeartbeatsWithTheLatestSequence(t *testing.T) {
 	}
 }
 
+// TestNewOnlySubscriptionSkipsEverythingAlreadyStored stores a burst of events and at once
+// subscribes to new events only: the stream starts after the whole burst, even if the server's
+// live feed is still catching up with it, and the next event stored is the first one sent.
+func TestNewOnlySubscriptionSkipsEverythingAlreadyStored(t *testing.T) {
+	h := start(t, 1<<20)
+	const burst = 30
+	for i := 1; i <= burst; i++ {
+		body := fmt.Sprintf(`{"event_id": "burst-%d", "event_type": "contact.updated", "api_version": 2, "data": {"id": %d}}`, i, i)
+		h.ingest(t, "/v1/webhooks/clickfunnels", body, nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg.GetHeartbeat().GetCursor() != burst {
+		t.Fatalf("first message = %v, want a heartbeat with cursor %d", msg, burst)
+	}
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetSequence() != burst+1 {
+				t.Errorf("first event sent has sequence %d, want %d", e.GetSequence(), burst+1)
+			}
+			return
+		}
+	}
+}
+
 // TestSubscribeOverHTTPIsNDJSON replays the log on the HTTP route, one JSON object per line.
 func TestSubscribeOverHTTPIsNDJSON(t *testing.T) {
 	h := start(t, 1<<20)
