@@ -90,7 +90,9 @@ func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub 
 						return
 					}
 				case *hooknormv1.SubscribeResponse_Heartbeat:
-					if cursor := m.Heartbeat.GetCursor(); cursor > sub.cursor || !sub.known {
+					// A cursor of 0 before anything was sent says nothing for a start at a time:
+					// the next connection must ask for the same since.
+					if cursor := m.Heartbeat.GetCursor(); cursor > sub.cursor || (!sub.known && (cursor > 0 || start.Since.IsZero())) {
 						sub.cursor, sub.known = cursor, true
 					}
 				}

@@ -90,6 +90,41 @@ func TestNewOnlySubscriptionLosesNothingWhileReconnecting(t *testing.T) {
 	}
 }
 
+// TestSinceSubscriptionResumesWithItsSinceBeforeAnyEvent starts at a time after the events
+// already stored and restarts the server before anything arrived: the reconnected iterator asks
+// for the same time again, so it does not replay the older events.
+func TestSinceSubscriptionResumesWithItsSinceBeforeAnyEvent(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 2)
+	time.Sleep(20 * time.Millisecond) // received_at of 1 and 2 is strictly before since
+	since := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	events := make(chan uint64, 16)
+	go func() {
+		for event, err := range c.Subscribe(ctx, client.Start{Since: since}, client.Filter{}, nil) {
+			if err != nil {
+				return
+			}
+			events <- event.GetSequence()
+		}
+	}()
+	time.Sleep(500 * time.Millisecond) // the stream is open and its opening heartbeat read
+	if err := srv.Restart(0); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, newClient(t, srv.GRPCAddr()), 3, 3)
+	select {
+	case got := <-events:
+		if got != 3 {
+			t.Errorf("first event %d, want 3", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("event 3 never arrived")
+	}
+}
+
 func TestSubscribeStopsOnARefusal(t *testing.T) {
 	c := newClient(t, startServer(t).GRPCAddr())
 	for _, err := range c.Subscribe(context.Background(), client.Start{}, client.Filter{Sources: []hooknormv1.Source{9}}, nil) {

@@ -607,7 +607,9 @@ func (x *Gap) GetLastSequence() uint64 {
 	return 0
 }
 
-// Heartbeat keeps an idle stream alive and tells the client the log's position.
+// Heartbeat keeps an idle stream alive and tells the client the log's position. Every stream
+// opens with one, so a client knows at once how far the log goes and how much it has to catch up
+// on.
 type Heartbeat struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// latest_sequence is the sequence of the newest event in the log when the heartbeat was sent.
@@ -616,7 +618,8 @@ type Heartbeat struct {
 	SentAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
 	// cursor is where to resume this subscription (as after_sequence): every event it should
 	// deliver up to this sequence has been sent. It moves on while filtered-out events are stored,
-	// so a quiet subscription need not replay them.
+	// so a quiet subscription need not replay them. It is 0 before a subscription that starts at a
+	// time has sent anything: resume such a subscription with the same since.
 	Cursor        uint64 `protobuf:"varint,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -38,7 +38,7 @@ type WebhookServiceClient interface {
 	// to subscribers. It answers only once the event is durable.
 	Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error)
 	// Subscribe streams events from the log in order, each with its sequence, resuming exactly where
-	// the caller left off, with heartbeats while the log is idle.
+	// the caller left off. It opens with a heartbeat and sends more while the log is idle.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
 }
 
@@ -103,7 +103,7 @@ type WebhookServiceServer interface {
 	// to subscribers. It answers only once the event is durable.
 	Ingest(context.Context, *IngestRequest) (*IngestResponse, error)
 	// Subscribe streams events from the log in order, each with its sequence, resuming exactly where
-	// the caller left off, with heartbeats while the log is idle.
+	// the caller left off. It opens with a heartbeat and sends more while the log is idle.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
 	mustEmbedUnimplementedWebhookServiceServer()
 }

@@ -19,7 +19,7 @@ import (
 const liveBuffer = 256
 
 // Subscribe streams events in log order from where the request starts, each with its sequence; a
-// heartbeat with the latest sequence when nothing was sent for a while; and a gap marker when
+// heartbeat with the latest sequence first and whenever nothing was sent for a while; and a gap marker when
 // retention removed events the subscription should have delivered. Near the head of the log it
 // is served by the fan-out hub; further back, or when it falls behind, it reads the log on its
 // own, and joins the hub again once it has caught up.
@@ -64,15 +64,23 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 	hub := sub.svc.hub
 	var live *fanout.Live
 	var backlog []*eventlog.Record
+	// The stream opens with a heartbeat saying how far the log goes, so a client knows at once
+	// how much it has to catch up on (and that the stream is open).
+	last, err := sub.svc.log.FreshLastSequence(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	newOnly := start == eventlog.Start{}
+	if newOnly {
+		sub.position = last
+	}
+	if err := sub.sendHeartbeat(last); err != nil {
+		return err
+	}
 	switch {
-	case start == eventlog.Start{}:
+	case newOnly:
 		// New events only: those after what the log holds now. Not after the hub's head, which may
 		// still be reading events stored before the call.
-		last, err := sub.svc.log.FreshLastSequence(ctx)
-		if err != nil {
-			return unavailable(err)
-		}
-		sub.position = last
 		start = eventlog.Start{HasAfter: true, After: last}
 		var joined bool
 		if live, backlog, joined = hub.Join(last, sub.filter, liveBuffer); !joined {

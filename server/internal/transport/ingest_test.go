@@ -281,8 +281,11 @@ func TestShutdownEndsSubscriptionsWithTheirCursor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if msg, err := stream.Recv(); err != nil || msg.GetHeartbeat().GetLatestSequence() != 1 || msg.GetHeartbeat().GetCursor() != 0 {
+		t.Fatalf("first message %v, %v; want the opening heartbeat: latest 1, cursor 0", msg, err)
+	}
 	if msg, err := stream.Recv(); err != nil || msg.GetEvent().GetSequence() != 1 {
-		t.Fatalf("first message %v, %v", msg, err)
+		t.Fatalf("second message %v, %v; want event 1", msg, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- h.server.Shutdown(ctx) }()
