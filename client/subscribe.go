@@ -47,12 +47,28 @@ func (e *GapError) Error() string {
 
 // Subscription tells where a Subscribe iterator is, so a caller can store its cursor.
 type Subscription struct {
-	cursor uint64
-	known  bool
+	// UntilHead, set before calling Subscribe, ends the iterator once it has yielded every event
+	// up to the head: the latest sequence when the subscription first opened. It suits backfills
+	// and batch jobs that read what is there and stop.
+	UntilHead bool
+
+	cursor    uint64
+	known     bool
+	head      uint64
+	headKnown bool
 }
 
 // Cursor returns the sequence to resume after, and whether there is one yet.
 func (s *Subscription) Cursor() (uint64, bool) { return s.cursor, s.known }
+
+// Head returns the log's latest sequence when the subscription first opened, and whether the
+// server has said it yet (it does as the stream opens).
+func (s *Subscription) Head() (uint64, bool) { return s.head, s.headKnown }
+
+// reachedHead reports whether a subscription with UntilHead has nothing more to yield.
+func (s *Subscription) reachedHead() bool {
+	return s.UntilHead && s.headKnown && (s.head == 0 || s.known && s.cursor >= s.head)
+}
 
 // Subscribe returns the subscription's events in log order as an iterator. When the stream
 // breaks, it reconnects with backoff and resumes after the last event it yielded (or the last
@@ -80,20 +96,29 @@ func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub 
 				backoff.reset()
 				switch m := msg.GetMessage().(type) {
 				case *hooknormv1.SubscribeResponse_Event:
+					if sub.UntilHead && sub.headKnown && m.Event.GetSequence() > sub.head {
+						return // stored after the subscription opened
+					}
 					sub.cursor, sub.known = m.Event.GetSequence(), true
-					if !yield(m.Event, nil) {
+					if !yield(m.Event, nil) || sub.reachedHead() {
 						return
 					}
 				case *hooknormv1.SubscribeResponse_Gap:
 					sub.cursor, sub.known = max(sub.cursor, m.Gap.GetLastSequence()), true
-					if !yield(nil, &GapError{First: m.Gap.GetFirstSequence(), Last: m.Gap.GetLastSequence()}) {
+					if !yield(nil, &GapError{First: m.Gap.GetFirstSequence(), Last: m.Gap.GetLastSequence()}) || sub.reachedHead() {
 						return
 					}
 				case *hooknormv1.SubscribeResponse_Heartbeat:
+					if !sub.headKnown {
+						sub.head, sub.headKnown = m.Heartbeat.GetLatestSequence(), true
+					}
 					// A cursor of 0 before anything was sent says nothing for a start at a time:
 					// the next connection must ask for the same since.
 					if cursor := m.Heartbeat.GetCursor(); cursor > sub.cursor || (!sub.known && (cursor > 0 || start.Since.IsZero())) {
 						sub.cursor, sub.known = cursor, true
+					}
+					if sub.reachedHead() {
+						return
 					}
 				}
 			}

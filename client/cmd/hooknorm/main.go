@@ -79,6 +79,6 @@ Exit codes: 0 success; 1 hooknorm refused the request or could not be reached;
 		SilenceErrors: true,
 	}
 	conn := addConnectionFlags(root, getenv)
-	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newForwardCommand(conn), newTypesCommand())
+	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newForwardCommand(conn), newReplayCommand(conn), newTypesCommand())
 	return root
 }

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/hooknorm/hooknorm/client"
+	"github.com/spf13/cobra"
+)
+
+func newReplayCommand(conn *connection) *cobra.Command {
+	var (
+		to, format, mode, since, tenant string
+		earliest, raw                   bool
+		after                           uint64
+		sources, types, prefixes        []string
+	)
+	cmd := &cobra.Command{
+		Use:   "replay --since T --to URL [--format cloudevents|event-json] [filters]",
+		Short: "Deliver the events stored since a time to an HTTP endpoint, then exit",
+		Long: `replay is forward for backfills: it delivers the events stored from a point in the log up to
+the newest event when it started, one at a time, in order, retrying each until the endpoint answers
+2xx, and exits. Events stored while it runs are left for forward or tail. On a terminal it shows
+a progress bar with the count, the rate and the time left; it ends by printing the last sequence
+delivered, which --after resumes from if it was interrupted.
+
+The delivery formats are forward's: see hooknorm forward --help.`,
+		Example: `  hooknorm replay --since 24h --to http://localhost:3000/hooks
+  hooknorm replay --since 2026-11-01T00:00:00Z --to https://example.com/events --source webflow
+  hooknorm replay --after 1200 --to http://localhost:3000/hooks --format event-json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return usagef("--to is required: the URL to deliver events to")
+			}
+			if format != "cloudevents" && format != "event-json" {
+				return usagef("--format must be cloudevents or event-json, got %q", format)
+			}
+			if mode != "structured" && mode != "binary" {
+				return usagef("--mode must be structured or binary, got %q", mode)
+			}
+			start, err := tailStart(earliest, cmd.Flags().Changed("after"), after, since)
+			if err != nil {
+				return err
+			}
+			if start == (client.Start{}) {
+				return usagef("give where to start: --since, --after or --earliest")
+			}
+			filter, err := filterFlags(sources, types, prefixes, tenant, raw)
+			if err != nil {
+				return err
+			}
+			c, err := conn.dial()
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			stderr := cmd.ErrOrStderr()
+			f := &forwarder{to: to, format: format, structured: mode == "structured", log: stderr, http: &http.Client{Timeout: 30 * time.Second}}
+			bar := newProgress(stderr, isTerminal(stderr), time.Now)
+			sub := &client.Subscription{UntilHead: true}
+			var delivered uint64
+			var count int
+			ctx := cmd.Context()
+			for event, err := range c.Subscribe(ctx, start, filter, sub) {
+				var gap *client.GapError
+				switch {
+				case errors.As(err, &gap):
+					bar.clear()
+					fmt.Fprintf(stderr, "hooknorm: %v\n", err)
+					continue
+				case err != nil:
+					bar.clear()
+					return err
+				}
+				if err := f.deliver(ctx, event); err != nil {
+					break // ctx ended while retrying: the event was not delivered
+				}
+				delivered, count = event.GetSequence(), count+1
+				head, _ := sub.Head()
+				bar.update(count, delivered, head)
+			}
+			bar.clear()
+			head, _ := sub.Head()
+			fmt.Fprintf(stderr, "hooknorm: replayed %d events up to sequence %d", count, head)
+			if delivered > 0 {
+				fmt.Fprintf(stderr, "; the last delivered was sequence %d", delivered)
+			}
+			fmt.Fprintln(stderr)
+			if ctx.Err() != nil {
+				fmt.Fprintf(stderr, "hooknorm: interrupted; resume with --after %d\n", delivered)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&to, "to", "", "URL to POST each event to (required)")
+	fl.StringVar(&format, "format", "cloudevents", "cloudevents or event-json")
+	fl.StringVar(&mode, "mode", "binary", "CloudEvents content mode: binary or structured")
+	fl.StringVar(&since, "since", "", "replay events received since a duration ago (24h) or an RFC 3339 time")
+	fl.Uint64Var(&after, "after", 0, "replay events after this sequence")
+	fl.BoolVar(&earliest, "earliest", false, "replay from the oldest retained event")
+	fl.StringSliceVar(&sources, "source", nil, "only this provider (repeatable)")
+	fl.StringSliceVar(&types, "type", nil, "only this event type (repeatable)")
+	fl.StringSliceVar(&prefixes, "type-prefix", nil, "only event types starting with this (repeatable)")
+	fl.StringVar(&tenant, "tenant", "", "only this ClickFunnels workspace id or Webflow site id")
+	fl.BoolVar(&raw, "raw", false, "include each event's raw body")
+	return cmd
+}
+
+// progress draws a one-line progress bar on a terminal: events delivered, their rate, and the
+// time left, judged by how far through the log's sequences the replay is.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	now      func() time.Time
+	started  time.Time
+	drawn    time.Time
+	first    uint64 // the sequence before the first event delivered
+}
+
+func newProgress(w io.Writer, terminal bool, now func() time.Time) *progress {
+	return &progress{w: w, terminal: terminal, now: now, started: now()}
+}
+
+// update redraws the bar after the count-th event, of sequence seq, up to head; at most ten
+// times a second, and never off a terminal.
+func (p *progress) update(count int, seq, head uint64) {
+	if !p.terminal {
+		return
+	}
+	if count == 1 {
+		p.first = seq - 1
+	}
+	now := p.now()
+	if now.Sub(p.drawn) < 100*time.Millisecond && seq < head {
+		return
+	}
+	p.drawn = now
+	fmt.Fprintf(p.w, "\r\x1b[K%s", progressLine(count, seq-p.first, head-p.first, now.Sub(p.started)))
+}
+
+// clear removes the bar so that a message can take its line.
+func (p *progress) clear() {
+	if p.terminal && !p.drawn.IsZero() {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}
+
+// progressLine is the bar's text: done of total sequences read after elapsed, with count events
+// delivered.
+func progressLine(count int, done, total uint64, elapsed time.Duration) string {
+	const width = 30
+	fraction := 1.0
+	if total > 0 {
+		fraction = min(float64(done)/float64(total), 1)
+	}
+	filled := int(fraction * width)
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = '.'
+		if i < filled {
+			bar[i] = '='
+		}
+	}
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(count) / elapsed.Seconds()
+	}
+	eta := "--"
+	if fraction > 0 && fraction < 1 {
+		eta = (time.Duration(float64(elapsed) * (1 - fraction) / fraction)).Round(time.Second).String()
+	} else if fraction >= 1 {
+		eta = "0s"
+	}
+	return fmt.Sprintf("[%s] %3.0f%%  %d events  %.0f/s  ETA %s", bar, 100*fraction, count, rate, eta)
+}
