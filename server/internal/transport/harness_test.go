@@ -30,6 +30,7 @@ type harness struct {
 	conn    *grpc.ClientConn
 	client  hooknormv1.WebhookServiceClient
 	httpURL string
+	log     *eventlog.Log
 }
 
 // bodyTimeout is how long test servers wait for a request body.
@@ -82,7 +83,7 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{server: server, conn: conn, client: hooknormv1.NewWebhookServiceClient(conn), httpURL: "http://" + server.HTTPAddr()}
+	h := &harness{server: server, conn: conn, client: hooknormv1.NewWebhookServiceClient(conn), httpURL: "http://" + server.HTTPAddr(), log: eventLog}
 	t.Cleanup(func() {
 		conn.Close()
 		http.DefaultClient.CloseIdleConnections()

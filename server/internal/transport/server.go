@@ -19,7 +19,6 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/test/bufconn"
 )
 
@@ -45,16 +44,18 @@ type Config struct {
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
 type Server struct {
-	logger   *slog.Logger
-	svc      hooknormv1.WebhookServiceServer
-	grpc     *grpc.Server
-	internal *grpc.Server // serves the gateway, in memory
-	health   *health.Server
-	http     *http.Server
-	conn     *grpc.ClientConn
-	grpcAddr net.Addr
-	httpAddr net.Addr
-	failed   chan error
+	logger    *slog.Logger
+	svc       hooknormv1.WebhookServiceServer
+	grpc      *grpc.Server
+	internal  *grpc.Server // serves the gateway, in memory
+	health    *health.Server
+	probes    *probes
+	stopWatch context.CancelFunc
+	http      *http.Server
+	conn      *grpc.ClientConn
+	grpcAddr  net.Addr
+	httpAddr  net.Addr
+	failed    chan error
 
 	stopOnce sync.Once
 	stopErr  error
@@ -105,8 +106,12 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		httpListener.Close()
 		return nil, err
 	}
+	s.probes = &probes{health: s.health}
+	if ready, ok := svc.(readyProbe); ok {
+		s.probes.ready = ready
+	}
 	s.http = &http.Server{
-		Handler:           gateway,
+		Handler:           s.probes.routes(gateway),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -118,8 +123,10 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		go s.serve("HTTP", func() error { return s.http.Serve(httpListener) })
 	}
 
-	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	s.health.SetServingStatus(hooknormv1.WebhookService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.probes.setServing(true)
+	var watchCtx context.Context
+	watchCtx, s.stopWatch = context.WithCancel(context.Background())
+	go s.probes.watch(watchCtx, readyInterval)
 	logger.Info("hooknormd is serving", "grpc", s.grpcAddr.String(), "http", s.httpAddr.String())
 	return s, nil
 }
@@ -139,7 +146,7 @@ func (s *Server) HTTPAddr() string { return s.httpAddr.String() }
 // Failed delivers an error if a listener stops serving on its own.
 func (s *Server) Failed() <-chan error { return s.failed }
 
-// Shutdown stops the server gracefully: health checks turn NOT_SERVING, open subscriptions end
+// Shutdown stops the server gracefully: /readyz and health checks turn unready, open subscriptions end
 // (if the service can stop them), both listeners stop accepting, and in-flight requests finish. When ctx ends first, remaining calls are cut off and
 // ctx's error is returned. Later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -148,6 +155,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) shutdown(ctx context.Context) error {
+	s.probes.stopping.Store(true) // /readyz answers 503 from here on
+	s.stopWatch()
 	s.health.Shutdown()
 	if stopper, ok := s.svc.(interface{ Stop() }); ok {
 		stopper.Stop() // open subscriptions end, telling clients where to resume
