@@ -16,6 +16,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/config"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -99,7 +100,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		hooknormv1.Source_SOURCE_CLICKFUNNELS: cfg.ClickFunnelsSecrets,
 		hooknormv1.Source_SOURCE_WEBFLOW:      cfg.WebflowSecrets,
 	}, nil)
-	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat, Verifier: verifier})
+	measured := metrics.New()
+	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat, Verifier: verifier, Metrics: measured})
 	server, err := transport.Start(ctx, transport.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
@@ -109,6 +111,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		BodyTimeout:       cfg.BodyTimeout,
 		Guard:             guard,
 		TLS:               serverTLS,
+		Metrics:           measured,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)

@@ -240,3 +240,12 @@ func (l *Log) FreshLastSequence(ctx context.Context) (uint64, error) {
 	}
 	return info.State.LastSeq, nil
 }
+
+// Stats returns how many events the log holds and how many bytes they take, asking the log now.
+func (l *Log) Stats(ctx context.Context) (events, bytes, last uint64, err error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return info.State.Msgs, info.State.Bytes, info.State.LastSeq, nil
+}

@@ -41,6 +41,7 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 		}
 		defer done()
 	}
+	defer s.metrics.SubscriberOpened()()
 	sub := &subscriber{svc: s, stream: stream, filter: filter, includeRaw: req.GetIncludeRaw(),
 		position: start.After, heartbeat: time.NewTimer(s.heartbeat)}
 	defer sub.heartbeat.Stop()
@@ -245,8 +246,15 @@ func (sub *subscriber) sendRecord(rec *eventlog.Record) error {
 	}
 	sub.position = rec.Sequence
 	sub.heartbeat.Reset(sub.svc.heartbeat)
+	if rec.Sequence%lagSample == 0 {
+		sub.svc.metrics.Lag(sub.svc.hub.Head(), rec.Sequence)
+	}
 	return nil
 }
+
+// lagSample is how often a subscriber's lag is measured: on every lagSample-th sequence it is
+// sent, so that a thousand subscribers do not all take the hub's lock for every event.
+const lagSample = 32
 
 func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
 	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Gap{

@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fanout"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"github.com/hooknorm/hooknorm/server/internal/verify"
@@ -34,6 +36,7 @@ type Webhooks struct {
 	normalizer *normalize.Normalizer
 	verifier   verify.Verifier
 	log        *eventlog.Log
+	metrics    *metrics.Metrics
 	hub        *fanout.Hub
 	heartbeat  time.Duration
 	now        func() time.Time
@@ -62,6 +65,8 @@ type Options struct {
 	Log *eventlog.Log
 	// Heartbeat is how long a subscription stays silent before a heartbeat (DefaultHeartbeat).
 	Heartbeat time.Duration
+	// Metrics records what happens to deliveries and subscribers; nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // NewWebhooks returns the service, converting deliveries with normalizer. With a log, it starts
@@ -78,6 +83,7 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		verifier:   opts.Verifier,
 		log:        opts.Log,
 		heartbeat:  opts.Heartbeat,
+		metrics:    opts.Metrics,
 		now:        time.Now,
 		stopping:   make(chan struct{}),
 		hubDone:    make(chan struct{}),
@@ -87,6 +93,7 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		s.stopHub = func() {}
 		return s
 	}
+	s.registerLogGauges()
 	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
@@ -133,7 +140,9 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 
 // Ingest verifies one delivery, converts it and stores it; it answers only once the event is
 // durable. A repeat of a stored event answers with the earlier sequence and duplicate set.
-func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*hooknormv1.IngestResponse, error) {
+func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (resp *hooknormv1.IngestResponse, err error) {
+	var event *hooknormv1.Event
+	defer func() { s.countDelivery(req.GetSource(), event, resp, err) }()
 	if s.log == nil {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Ingest is not served: this hooknormd has no event log")
 	}
@@ -147,7 +156,8 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*
 	if err := s.verifier.Verify(req.GetSource(), headers, req.GetPayload()); err != nil {
 		return nil, err
 	}
-	event, err := s.normalizer.Normalize(normalize.Delivery{
+	converting := time.Now()
+	event, err = s.normalizer.Normalize(normalize.Delivery{
 		Source:      req.GetSource(),
 		Body:        req.GetPayload(),
 		TriggerType: req.GetTriggerType(),
@@ -157,16 +167,54 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.Conversion(time.Since(converting))
 	if principal != nil {
 		if err := principal.AllowTenant(event.GetTenant()); err != nil {
 			return nil, err
 		}
 	}
+	appending := time.Now()
 	appended, err := s.log.Append(ctx, event)
 	if err != nil {
 		return nil, unavailable(err)
 	}
+	s.metrics.Append(time.Since(appending))
 	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
+}
+
+// registerLogGauges reports the log's size and head at each scrape.
+func (s *Webhooks) registerLogGauges() {
+	stat := func(pick func(events, bytes, last uint64) uint64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			events, bytes, last, err := s.log.Stats(ctx)
+			if err != nil {
+				return math.NaN()
+			}
+			return float64(pick(events, bytes, last))
+		}
+	}
+	s.metrics.Gauge("hooknorm_log_events", "Events the log holds.", stat(func(events, _, _ uint64) uint64 { return events }))
+	s.metrics.Gauge("hooknorm_log_bytes", "Bytes the log's events take.", stat(func(_, bytes, _ uint64) uint64 { return bytes }))
+	s.metrics.Gauge("hooknorm_log_last_sequence", "The sequence of the newest event in the log.", stat(func(_, _, last uint64) uint64 { return last }))
+}
+
+// countDelivery counts an Ingest call by its outcome: stored, duplicate, or rejected with its
+// reason (INTERNAL for an error without one, such as a cancelled call).
+func (s *Webhooks) countDelivery(source hooknormv1.Source, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
+	switch {
+	case err != nil:
+		reason := hooknormv1.ErrorReason_ERROR_REASON_INTERNAL
+		if r, ok := rejection.As(err); ok {
+			reason = r.Reason
+		}
+		s.metrics.Delivery(source, event, metrics.Rejected, reason)
+	case resp.GetDuplicate():
+		s.metrics.Delivery(source, event, metrics.Duplicate, 0)
+	default:
+		s.metrics.Delivery(source, event, metrics.Stored, 0)
+	}
 }
 
 // unavailable turns a log failure into a refusal the provider retries.

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"log/slog"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -21,7 +22,7 @@ const grpcMessageOverhead = 64 << 10
 // line per call, with its final code), error mapping (refusals to statuses with ErrorInfo), panic
 // recovery and authentication (bearer tokens and their scopes). It serves the webhook service, grpc.health.v1 and server reflection.
 func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator,
-	healthServer *health.Server, extra ...grpc.ServerOption) *grpc.Server {
+	healthServer *health.Server, calls *grpcprom.ServerMetrics, extra ...grpc.ServerOption) *grpc.Server {
 	errs := errorMapper{logger: logger}
 	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(level), msg, fields...)
@@ -30,12 +31,14 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
 	server := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
+			calls.UnaryServerInterceptor(), // outermost: it counts the codes clients get
 			logging.UnaryServerInterceptor(logCalls, logOpts...),
 			errs.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
 			auth.unary,
 		),
 		grpc.ChainStreamInterceptor(
+			calls.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(logCalls, logOpts...),
 			errs.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
@@ -47,5 +50,6 @@ func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, max
 	hooknormv1.RegisterWebhookServiceServer(server, svc)
 	healthpb.RegisterHealthServer(server, healthServer)
 	reflection.Register(server)
+	calls.InitializeMetrics(server)
 	return server
 }

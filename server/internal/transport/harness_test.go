@@ -12,6 +12,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -50,6 +51,9 @@ func start(t testing.TB, maxBodyBytes int64) *harness {
 // given, requires bearer tokens.
 func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: maxBodyBytes})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +79,7 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 		IdleTimeout:       30 * time.Second,
 		BodyTimeout:       bodyTimeout,
 		Guard:             firstGuard(guard),
+		Metrics:           opts.Metrics,
 	}, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ const probeTimeout = 2 * time.Second
 type probes struct {
 	ready    readyProbe // nil when the service needs nothing to be ready
 	health   *health.Server
+	metrics  http.Handler // serves /metrics; nil without metrics
 	stopping atomic.Bool
 	serving  atomic.Bool // the last state told to the gRPC health service
 }
@@ -80,7 +81,7 @@ func (p *probes) watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// routes serves the probes and the API document in front of next, the gateway. They need no
+// routes serves the probes, the metrics and the API document in front of next, the gateway. They need no
 // token: orchestrators and people reading the docs have none.
 func (p *probes) routes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,6 +94,12 @@ func (p *probes) routes(next http.Handler) http.Handler {
 				p.setServing(err == nil)
 			}
 			writeProbe(w, r, err)
+		case "/metrics":
+			if p.metrics == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p.metrics.ServeHTTP(w, r)
 		case "/openapi.json":
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				w.Header().Set("Allow", "GET, HEAD")

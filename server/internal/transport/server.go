@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,6 +43,9 @@ type Config struct {
 	Guard *access.Guard
 	// TLS, when set, serves both listeners over TLS (see LoadTLS).
 	TLS *TLS
+	// Metrics, when set, is served at /metrics on the HTTP listener, with gRPC call metrics
+	// added to it.
+	Metrics *metrics.Metrics
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -80,14 +86,18 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	if cfg.TLS != nil {
 		publicOpts = append(publicOpts, grpc.Creds(credentials.NewTLS(cfg.TLS.GRPC)))
 	}
-	s.grpc = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, publicOpts...)
+	calls := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
+	if cfg.Metrics != nil {
+		cfg.Metrics.Registry.MustRegister(calls)
+	}
+	s.grpc = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
 	// The gateway calls the service through a real gRPC client connection, so every interceptor
 	// covers HTTP too; it reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health)
+	s.internal = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls)
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
@@ -107,6 +117,9 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		return nil, err
 	}
 	s.probes = &probes{health: s.health}
+	if cfg.Metrics != nil {
+		s.probes.metrics = promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+	}
 	if ready, ok := svc.(readyProbe); ok {
 		s.probes.ready = ready
 	}
