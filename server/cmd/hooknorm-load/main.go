@@ -29,6 +29,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
@@ -266,10 +267,11 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	if err != nil {
 		return result{}, err
 	}
+	measured := metrics.New() // as hooknormd runs: metrics on
 	srv, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
-	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog}), logger)
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
+	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured}), logger)
 	if err != nil {
 		return result{}, err
 	}
