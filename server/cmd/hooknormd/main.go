@@ -31,7 +31,7 @@ func main() {
 // the process exit code: 0 after a clean shutdown, 1 on failure, 2 for invalid settings.
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	cfg, err := config.Load(args, getenv, stderr)
-	if errors.Is(err, config.ErrHelp) {
+	if errors.Is(err, config.ErrHelp) || errors.Is(err, config.ErrVersion) {
 		return 0
 	}
 	if err != nil {

@@ -77,6 +77,9 @@ const EnvPrefix = "HOOKNORM_"
 // ErrHelp is returned when the arguments ask for help; the usage was already written.
 var ErrHelp = flag.ErrHelp
 
+// ErrVersion is returned when the arguments ask for the version; it was already written.
+var ErrVersion = errors.New("the version was asked for")
+
 // EnvName is the environment variable of a flag: --grpc-addr is HOOKNORM_GRPC_ADDR.
 func EnvName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
@@ -118,10 +121,15 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA whose client certificates gRPC clients must present (HTTPS verifies one if given: providers present none)")
 	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
 	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
+	showVersion := fs.Bool("version", false, "print hooknormd's version and exit")
 	fs.Usage = func() { usage(fs) }
 
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if *showVersion {
+		fmt.Fprintln(out, "hooknormd", Version())
+		return Config{}, ErrVersion
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q: hooknormd takes only flags (see --help)", fs.Arg(0))
@@ -130,7 +138,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] {
+		if set[f.Name] || f.Name == "version" { // HOOKNORM_VERSION is no setting
 			return
 		}
 		if value := getenv(EnvName(f.Name)); value != "" {
@@ -192,6 +200,10 @@ func usage(fs *flag.FlagSet) {
 	fmt.Fprintf(w, "hooknormd turns ClickFunnels and Webflow webhooks into typed Protobuf events.\n\n")
 	fmt.Fprintf(w, "Usage: hooknormd [flags]\n\nEvery flag can also be set in the environment; a flag wins over its variable.\n\n")
 	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "version" {
+			fmt.Fprintf(w, "  --version\n    \t%s\n", f.Usage)
+			return
+		}
 		fmt.Fprintf(w, "  --%s (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
 	})
 }

@@ -148,3 +148,16 @@ func TestUnsignedPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestVersionPrintsAndStops asks for the version: it is printed, Load says so, and a
+// HOOKNORM_VERSION variable in the environment is not taken for the flag.
+func TestVersionPrintsAndStops(t *testing.T) {
+	var out bytes.Buffer
+	_, err := config.Load([]string{"--version"}, env(nil), &out)
+	if !errors.Is(err, config.ErrVersion) || !strings.HasPrefix(out.String(), "hooknormd ") || !strings.Contains(out.String(), "go1.") {
+		t.Errorf("--version: %v, %q", err, out.String())
+	}
+	if _, err := config.Load(nil, env(map[string]string{"HOOKNORM_VERSION": "1.2.3"}), &bytes.Buffer{}); err != nil {
+		t.Errorf("HOOKNORM_VERSION in the environment: %v", err)
+	}
+}
