@@ -19,8 +19,8 @@ import (
 const liveBuffer = 256
 
 // Subscribe streams events in log order from where the request starts, each with its sequence; a
-// heartbeat with the latest sequence first and whenever nothing was sent for a while; and a gap marker when
-// retention removed events the subscription should have delivered. Near the head of the log it
+// heartbeat with the latest sequence first and whenever nothing was sent for a while; and a gap
+// marker when retention removed events the subscription should have delivered. Near the head of the log it
 // is served by the fan-out hub; further back, or when it falls behind, it reads the log on its
 // own, and joins the hub again once it has caught up.
 func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1.WebhookService_SubscribeServer) error {

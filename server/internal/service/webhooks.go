@@ -204,6 +204,8 @@ func (s *Webhooks) registerLogGauges() {
 // reason (INTERNAL for an error without one, such as a cancelled call).
 func (s *Webhooks) countDelivery(source hooknormv1.Source, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
 	switch {
+	case err == nil && resp == nil:
+		return // Ingest panicked: the recovery interceptor answers, and the call metrics count it
 	case err != nil:
 		reason := hooknormv1.ErrorReason_ERROR_REASON_INTERNAL
 		if r, ok := rejection.As(err); ok {
