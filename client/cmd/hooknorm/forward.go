@@ -27,10 +27,10 @@ const DataSchema = "urn:hooknorm:protobuf:hooknorm.v1.Event"
 
 func newForwardCommand(conn *connection) *cobra.Command {
 	var (
-		to, format, mode, cursorFile, since, tenant string
-		earliest, raw                               bool
-		after                                       uint64
-		sources, types, prefixes                    []string
+		delivery   deliveryOptions
+		from       startOptions
+		filters    filterOptions
+		cursorFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "forward --to URL [--format cloudevents|event-json] [--cursor-file F] [start] [filters]",
@@ -56,16 +56,11 @@ As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknor
   hooknorm forward --to http://localhost:3000/hooks --format event-json --earliest`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if to == "" {
-				return usagef("--to is required: the URL to deliver events to")
+			f, err := delivery.forwarder(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
-			if format != "cloudevents" && format != "event-json" {
-				return usagef("--format must be cloudevents or event-json, got %q", format)
-			}
-			if mode != "structured" && mode != "binary" {
-				return usagef("--mode must be structured or binary, got %q", mode)
-			}
-			start, err := tailStart(earliest, cmd.Flags().Changed("after"), after, since)
+			start, err := from.start()
 			if err != nil {
 				return err
 			}
@@ -75,7 +70,7 @@ As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknor
 				start = client.Start{HasAfter: true, After: cursor}
 				fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: resuming after sequence %d from %s\n", cursor, cursorFile)
 			}
-			filter, err := filterFlags(sources, types, prefixes, tenant, raw)
+			filter, err := filters.filter()
 			if err != nil {
 				return err
 			}
@@ -84,7 +79,6 @@ As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknor
 				return err
 			}
 			defer c.Close()
-			f := &forwarder{to: to, format: format, structured: mode == "structured", log: cmd.ErrOrStderr(), http: &http.Client{Timeout: 30 * time.Second}}
 			var delivered uint64
 			var count int
 			ctx := cmd.Context()
@@ -114,32 +108,11 @@ As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknor
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&to, "to", "", "URL to POST each event to (required)")
-	fl.StringVar(&format, "format", "cloudevents", "cloudevents or event-json")
-	fl.StringVar(&mode, "mode", "binary", "CloudEvents content mode: binary (attributes as ce- headers) or structured (one JSON envelope)")
+	delivery.register(fl)
 	fl.StringVar(&cursorFile, "cursor-file", "", "file keeping the sequence of the last delivered event, to resume from after a restart")
-	fl.BoolVar(&earliest, "earliest", false, "start at the oldest retained event")
-	fl.Uint64Var(&after, "after", 0, "start after this sequence")
-	fl.StringVar(&since, "since", "", "start at events received since a duration ago (1h) or an RFC 3339 time")
-	fl.StringSliceVar(&sources, "source", nil, "only this provider (repeatable)")
-	fl.StringSliceVar(&types, "type", nil, "only this event type (repeatable)")
-	fl.StringSliceVar(&prefixes, "type-prefix", nil, "only event types starting with this (repeatable)")
-	fl.StringVar(&tenant, "tenant", "", "only this ClickFunnels workspace id or Webflow site id")
-	fl.BoolVar(&raw, "raw", false, "include each event's raw body")
+	from.register(fl)
+	filters.register(fl)
 	return cmd
-}
-
-// filterFlags builds a subscription filter from the filter flags.
-func filterFlags(sources, types, prefixes []string, tenant string, raw bool) (client.Filter, error) {
-	filter := client.Filter{Types: types, TypePrefixes: prefixes, Tenant: tenant, IncludeRaw: raw}
-	for _, s := range sources {
-		src, err := sourceFlag(s)
-		if err != nil {
-			return client.Filter{}, err
-		}
-		filter.Sources = append(filter.Sources, src)
-	}
-	return filter, nil
 }
 
 // forwarder delivers events to one endpoint.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
 	"github.com/hooknorm/hooknorm/client"
@@ -13,10 +12,9 @@ import (
 
 func newReplayCommand(conn *connection) *cobra.Command {
 	var (
-		to, format, mode, since, tenant string
-		earliest, raw                   bool
-		after                           uint64
-		sources, types, prefixes        []string
+		delivery deliveryOptions
+		from     startOptions
+		filters  filterOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "replay --since T --to URL [--format cloudevents|event-json] [filters]",
@@ -33,23 +31,19 @@ The delivery formats are forward's: see hooknorm forward --help.`,
   hooknorm replay --after 1200 --to http://localhost:3000/hooks --format event-json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if to == "" {
-				return usagef("--to is required: the URL to deliver events to")
+			stderr := cmd.ErrOrStderr()
+			f, err := delivery.forwarder(stderr)
+			if err != nil {
+				return err
 			}
-			if format != "cloudevents" && format != "event-json" {
-				return usagef("--format must be cloudevents or event-json, got %q", format)
-			}
-			if mode != "structured" && mode != "binary" {
-				return usagef("--mode must be structured or binary, got %q", mode)
-			}
-			start, err := tailStart(earliest, cmd.Flags().Changed("after"), after, since)
+			start, err := from.start()
 			if err != nil {
 				return err
 			}
 			if start == (client.Start{}) {
 				return usagef("give where to start: --since, --after or --earliest")
 			}
-			filter, err := filterFlags(sources, types, prefixes, tenant, raw)
+			filter, err := filters.filter()
 			if err != nil {
 				return err
 			}
@@ -58,8 +52,6 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 				return err
 			}
 			defer c.Close()
-			stderr := cmd.ErrOrStderr()
-			f := &forwarder{to: to, format: format, structured: mode == "structured", log: stderr, http: &http.Client{Timeout: 30 * time.Second}}
 			bar := newProgress(stderr, isTerminal(stderr), time.Now)
 			sub := &client.Subscription{UntilHead: true}
 			var delivered uint64
@@ -97,17 +89,9 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&to, "to", "", "URL to POST each event to (required)")
-	fl.StringVar(&format, "format", "cloudevents", "cloudevents or event-json")
-	fl.StringVar(&mode, "mode", "binary", "CloudEvents content mode: binary or structured")
-	fl.StringVar(&since, "since", "", "replay events received since a duration ago (24h) or an RFC 3339 time")
-	fl.Uint64Var(&after, "after", 0, "replay events after this sequence")
-	fl.BoolVar(&earliest, "earliest", false, "replay from the oldest retained event")
-	fl.StringSliceVar(&sources, "source", nil, "only this provider (repeatable)")
-	fl.StringSliceVar(&types, "type", nil, "only this event type (repeatable)")
-	fl.StringSliceVar(&prefixes, "type-prefix", nil, "only event types starting with this (repeatable)")
-	fl.StringVar(&tenant, "tenant", "", "only this ClickFunnels workspace id or Webflow site id")
-	fl.BoolVar(&raw, "raw", false, "include each event's raw body")
+	delivery.register(fl)
+	from.register(fl)
+	filters.register(fl)
 	return cmd
 }
 

@@ -15,10 +15,9 @@ import (
 
 func newTailCommand(conn *connection) *cobra.Command {
 	var (
-		earliest, jsonOut, raw bool
-		after                  uint64
-		since, tenant          string
-		sources, types, prefix []string
+		from    startOptions
+		filters filterOptions
+		jsonOut bool
 	)
 	cmd := &cobra.Command{
 		Use:   "tail [--earliest | --after N | --since 1h] [filters]",
@@ -34,17 +33,13 @@ cursor to resume from.`,
   hooknorm tail --after 1287`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			start, err := tailStart(earliest, cmd.Flags().Changed("after"), after, since)
+			start, err := from.start()
 			if err != nil {
 				return err
 			}
-			filter := client.Filter{Types: types, TypePrefixes: prefix, Tenant: tenant, IncludeRaw: raw}
-			for _, s := range sources {
-				src, err := sourceFlag(s)
-				if err != nil {
-					return err
-				}
-				filter.Sources = append(filter.Sources, src)
+			filter, err := filters.filter()
+			if err != nil {
+				return err
 			}
 			c, err := conn.dial()
 			if err != nil {
@@ -77,15 +72,9 @@ cursor to resume from.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&earliest, "earliest", false, "start at the oldest retained event")
-	f.Uint64Var(&after, "after", 0, "resume after this sequence (a cursor)")
-	f.StringVar(&since, "since", "", "start at events received since a duration ago (1h, 30m) or an RFC 3339 time")
-	f.StringSliceVar(&sources, "source", nil, "only this provider: clickfunnels or webflow (repeatable)")
-	f.StringSliceVar(&types, "type", nil, "only this event type (repeatable)")
-	f.StringSliceVar(&prefix, "type-prefix", nil, "only event types starting with this, e.g. orders/ (repeatable)")
-	f.StringVar(&tenant, "tenant", "", "only this ClickFunnels workspace id or Webflow site id")
+	from.register(f)
+	filters.register(f)
 	f.BoolVar(&jsonOut, "json", false, "print each event as one line of JSON")
-	f.BoolVar(&raw, "raw", false, "include each event's raw body (with --json)")
 	return cmd
 }
 
