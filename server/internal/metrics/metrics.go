@@ -108,13 +108,6 @@ func (m *Metrics) Lag(head, seq uint64) {
 	}
 }
 
-// Gauge registers a gauge whose value is read from value at each scrape.
-func (m *Metrics) Gauge(name, help string, value func() float64) {
-	if m != nil {
-		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, value))
-	}
-}
-
 // CaseOf names an event's oneof case as provider.case (for example clickfunnels.order_created),
 // a label bounded by the schema whatever the deliveries say; "" for no event.
 func CaseOf(event *hooknormv1.Event) string {

@@ -7,7 +7,6 @@ package service
 import (
 	"context"
 	"errors"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -93,7 +92,7 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		s.stopHub = func() {}
 		return s
 	}
-	s.registerLogGauges()
+	s.metrics.WatchLog(opts.Log.Stats)
 	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
@@ -180,24 +179,6 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 	}
 	s.metrics.Append(time.Since(appending))
 	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
-}
-
-// registerLogGauges reports the log's size and head at each scrape.
-func (s *Webhooks) registerLogGauges() {
-	stat := func(pick func(events, bytes, last uint64) uint64) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			events, bytes, last, err := s.log.Stats(ctx)
-			if err != nil {
-				return math.NaN()
-			}
-			return float64(pick(events, bytes, last))
-		}
-	}
-	s.metrics.Gauge("hooknorm_log_events", "Events the log holds.", stat(func(events, _, _ uint64) uint64 { return events }))
-	s.metrics.Gauge("hooknorm_log_bytes", "Bytes the log's events take.", stat(func(_, bytes, _ uint64) uint64 { return bytes }))
-	s.metrics.Gauge("hooknorm_log_last_sequence", "The sequence of the newest event in the log.", stat(func(_, _, last uint64) uint64 { return last }))
 }
 
 // countDelivery counts an Ingest call by its outcome: stored, duplicate, or rejected with its

@@ -28,7 +28,8 @@ func (h *harness) get(t *testing.T, path string) (int, string) {
 
 // TestReadinessFollowsTheLog checks /healthz and /readyz while the log is up, then stops the log
 // under the running server: /readyz answers 503 naming the cause and the gRPC health service says
-// NOT_SERVING, while /healthz still answers (the process is alive).
+// NOT_SERVING, while /healthz still answers (the process is alive) and /metrics serves all but the
+// log's gauges.
 func TestReadinessFollowsTheLog(t *testing.T) {
 	h := start(t, 1<<20)
 	health := healthpb.NewHealthClient(h.conn)
@@ -51,6 +52,9 @@ func TestReadinessFollowsTheLog(t *testing.T) {
 	}
 	if code, _ := h.get(t, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz with the log down: %d", code)
+	}
+	if code, body := h.get(t, "/metrics"); code != http.StatusOK || !strings.Contains(body, "hooknorm_subscribers") || strings.Contains(body, "hooknorm_log_events") {
+		t.Errorf("/metrics with the log down: %d, want 200 without the log gauges:\n%.500s", code, body)
 	}
 }
 

@@ -118,7 +118,12 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	}
 	s.probes = &probes{health: s.health}
 	if cfg.Metrics != nil {
-		s.probes.metrics = promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)})
+		s.probes.metrics = promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			// With the log down, its gauges are left out and the rest is still served: that is
+			// when the other metrics matter most.
+			ErrorHandling: promhttp.ContinueOnError,
+		})
 	}
 	if ready, ok := svc.(readyProbe); ok {
 		s.probes.ready = ready
