@@ -82,8 +82,11 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 				fmt.Fprintf(stderr, "; the last delivered was sequence %d", delivered)
 			}
 			fmt.Fprintln(stderr)
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil && delivered > 0:
 				fmt.Fprintf(stderr, "hooknorm: interrupted; resume with --after %d\n", delivered)
+			case ctx.Err() != nil:
+				fmt.Fprintln(stderr, "hooknorm: interrupted before anything was delivered; run the same command again")
 			}
 			return nil
 		},
