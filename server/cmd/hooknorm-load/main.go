@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -60,7 +61,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("%-28s %9.0f req/s   round trip p50 %8s  p99 %8s\n", "ceiling (bare net/http)", ceiling.rate, ceiling.p50, ceiling.p99)
+	fmt.Printf("%-28s %9.0f req/s   round trip p50 %8s  p99 %8s   CPU %s per post\n", "ceiling (bare net/http)", ceiling.rate, ceiling.p50, ceiling.p99, ceiling.cpuPerPost)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -80,9 +81,9 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   %d stored, %d arrivals, %d refused with 503\n",
+		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals, %d refused with 503\n",
 			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
-			float64(r.p99)/float64(ceiling.p99), r.posted, r.arrivals, r.refused)
+			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
 	}
 }
 
@@ -153,12 +154,33 @@ type result struct {
 	rate                      float64
 	p50, p99                  time.Duration
 	posted, arrivals, refused int
+	// cpuPerPost is the CPU time the whole process (server, clients and subscribers) spent per
+	// stored post while posting: unlike requests per second, it hardly moves when other work
+	// shares the machine.
+	cpuPerPost time.Duration
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0
+	}
+	return time.Duration(usage.Utime.Nano() + usage.Stime.Nano())
+}
+
+// perPost divides cpu among n posts.
+func perPost(cpu time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return (cpu / time.Duration(n)).Round(time.Microsecond)
 }
 
 // post runs concurrency clients posting to base for d and returns, per response id, when its
 // POST was sent, with every round-trip time of a stored delivery and how many were refused with
 // 503 (which a provider retries).
-func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, int, error) {
+func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, int, time.Duration, error) {
 	var (
 		mu      sync.Mutex
 		sent    = map[string]time.Time{}
@@ -171,6 +193,7 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 	transport := &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}
 	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
+	cpuBefore := cpuTime()
 	deadline := time.Now().Add(d)
 	for range concurrency {
 		wg.Add(1)
@@ -211,10 +234,11 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 		}()
 	}
 	wg.Wait()
+	cpu := cpuTime() - cpuBefore
 	if err, _ := failure.Load().(error); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
-	return sent, trips, int(refused.Load()), nil
+	return sent, trips, int(refused.Load()), cpu, nil
 }
 
 // prepare makes the bodies to post, unique per post for up to n posts, so the client does not
@@ -240,12 +264,12 @@ func measureCeiling(deliveries []delivery, concurrency int, d time.Duration) (re
 	})}
 	go srv.Serve(listener)
 	defer srv.Close()
-	_, trips, _, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	_, trips, _, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
 	if err != nil {
 		return result{}, err
 	}
 	p50, p99 := percentiles(trips)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips)}, nil
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), cpuPerPost: perPost(cpu, len(trips))}, nil
 }
 
 func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, subscribers int, fsync eventlog.Fsync) (result, error) {
@@ -285,7 +309,7 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	if err != nil {
 		return result{}, err
 	}
-	sent, trips, refused, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	sent, trips, refused, cpu, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, prepare(deliveries, 200000))
 	if err != nil {
 		stop()
 		return result{}, err
@@ -304,7 +328,8 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 		}
 	}
 	p50, p99 := percentiles(latencies)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused}, nil
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused,
+		cpuPerPost: perPost(cpu, len(trips))}, nil
 }
 
 // arrival is one event reaching one subscriber.
