@@ -23,14 +23,18 @@ import (
 // gRPC service as metadata: the providers' signature and timestamp headers.
 var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 
-// newGateway returns the HTTP face of the service: grpc-gateway calling the gRPC server through
-// conn, so every gRPC interceptor covers HTTP too, behind the body limit and source-name paths.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string) (http.Handler, error) {
+// subscribeRoute is the HTTP route of Subscribe (proto/hooknorm/v1/http.yaml).
+const subscribeRoute = "/v1/events:subscribe"
+
+// newGateway returns the HTTP face of the service, behind the body limit and source-name paths:
+// grpc-gateway calling the unary methods in process through the gRPC interceptors (unary), and
+// Subscribe, a stream, through conn, a gRPC connection to the service.
+func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 	}
-	mux := runtime.NewServeMux(
+	options := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, rawBodyMarshaler{Marshaler: jsonMarshaler}),
 		runtime.WithIncomingHeaderMatcher(forwardHeader),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
@@ -42,9 +46,20 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, 
 			}
 			return nil
 		}),
-	)
-	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, mux, conn); err != nil {
+	}
+	mux := runtime.NewServeMux(options...)
+	if err := hooknormv1.RegisterWebhookServiceHandlerServer(ctx, mux, unary); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
+	}
+	streams := runtime.NewServeMux(options...)
+	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, streams, conn); err != nil {
+		return nil, fmt.Errorf("registering the gateway's streams: %w", err)
+	}
+	// Registered last, this route wins over the in-process one, which cannot stream.
+	if err := mux.HandlePath(http.MethodGet, subscribeRoute, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		streams.ServeHTTP(w, r)
+	}); err != nil {
+		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
 	}
 	return limitBody(maxBodyBytes, bodyTimeout, sourceNames(mux)), nil
 }
@@ -176,7 +191,7 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 		if timeout > 0 {
 			_ = rc.SetReadDeadline(time.Now().Add(timeout))
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+		body, err := readAll(http.MaxBytesReader(w, r.Body, maxBytes), r.ContentLength)
 		_ = rc.SetReadDeadline(time.Time{})
 		var tooBig *http.MaxBytesError
 		switch {
@@ -193,4 +208,32 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// preallocatedBodyBytes is the most readAll sets aside before the bytes arrive, so a client that
+// announces a large body and sends nothing does not hold much memory.
+const preallocatedBodyBytes = 256 << 10
+
+// readAll reads r to the end into a buffer sized for length bytes, when the request says how long
+// its body is, so a body of known length is read without growing and copying the buffer.
+func readAll(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 {
+		return io.ReadAll(r)
+	}
+	// One byte more than announced, so reading the end does not grow the buffer; a body longer
+	// than announced is cut off by net/http.
+	body := make([]byte, 0, min(length, preallocatedBodyBytes)+1)
+	for {
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+	}
 }

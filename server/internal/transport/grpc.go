@@ -18,32 +18,60 @@ import (
 // allowed on top of the body limit so the gRPC and HTTP limits agree.
 const grpcMessageOverhead = 64 << 10
 
-// newGRPCServer builds the gRPC server with hooknorm's interceptors, from outermost: logging (one
-// line per call, with its final code), error mapping (refusals to statuses with ErrorInfo), panic
-// recovery and authentication (bearer tokens and their scopes). It serves the webhook service, grpc.health.v1 and server reflection.
-func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator,
-	healthServer *health.Server, calls *grpcprom.ServerMetrics, extra ...grpc.ServerOption) *grpc.Server {
+// interceptors are hooknorm's interceptors, from outermost: call metrics (the codes clients get),
+// logging (one line per call, with its final code), error mapping (refusals to statuses with
+// ErrorInfo), panic recovery and authentication (bearer tokens and their scopes). Every call goes
+// through them, whether it arrives over gRPC or from the HTTP gateway.
+type interceptors struct {
+	unary  []grpc.UnaryServerInterceptor
+	stream []grpc.StreamServerInterceptor
+}
+
+func newInterceptors(logger *slog.Logger, auth authenticator, calls *grpcprom.ServerMetrics) interceptors {
 	errs := errorMapper{logger: logger}
 	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
 		logger.Log(ctx, slog.Level(level), msg, fields...)
 	})
 	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
-	server := grpc.NewServer(append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(
-			calls.UnaryServerInterceptor(), // outermost: it counts the codes clients get
+	return interceptors{
+		unary: []grpc.UnaryServerInterceptor{
+			calls.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(logCalls, logOpts...),
 			errs.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
 			auth.unary,
-		),
-		grpc.ChainStreamInterceptor(
+		},
+		stream: []grpc.StreamServerInterceptor{
 			calls.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(logCalls, logOpts...),
 			errs.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
 			auth.stream,
-		),
+		},
+	}
+}
+
+// chainedUnary is the unary interceptors as one, the first outermost, as grpc.ChainUnaryInterceptor
+// runs them: for calls made in process, without a gRPC server.
+func (i interceptors) chainedUnary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		next := handler
+		for k := len(i.unary) - 1; k >= 0; k-- {
+			interceptor, inner := i.unary[k], next
+			next = func(ctx context.Context, req any) (any, error) { return interceptor(ctx, req, info, inner) }
+		}
+		return next(ctx, req)
+	}
+}
+
+// newGRPCServer builds a gRPC server with hooknorm's interceptors. It serves the webhook service,
+// grpc.health.v1 and server reflection.
+func newGRPCServer(svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, chain interceptors,
+	healthServer *health.Server, calls *grpcprom.ServerMetrics, extra ...grpc.ServerOption) *grpc.Server {
+	server := grpc.NewServer(append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(chain.unary...),
+		grpc.ChainStreamInterceptor(chain.stream...),
 		grpc.MaxRecvMsgSize(int(maxBodyBytes) + grpcMessageOverhead),
 		grpc.ForceServerCodecV2(newFrameCodec()),
 	}, extra...)...)

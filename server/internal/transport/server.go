@@ -1,6 +1,6 @@
 // Package transport wires hooknorm's service to the network: the gRPC server with its
-// interceptors, health and reflection, and the HTTP gateway that calls the gRPC server through a
-// real client connection. It is the one place where refusals become gRPC codes and HTTP statuses.
+// interceptors, health and reflection, and the HTTP gateway, which calls the service through the
+// same interceptors. It is the one place where refusals become gRPC codes and HTTP statuses.
 package transport
 
 import (
@@ -90,14 +90,16 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	if cfg.Metrics != nil {
 		cfg.Metrics.Registry.MustRegister(calls)
 	}
-	s.grpc = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls, publicOpts...)
+	chain := newInterceptors(logger, auth, calls)
+	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
-	// The gateway calls the service through a real gRPC client connection, so every interceptor
-	// covers HTTP too; it reaches a second server over an in-memory listener, so no plaintext port
+	// The gateway calls the unary methods in process and streams Subscribe through a gRPC client
+	// connection, both through the same interceptors, so every one covers HTTP too. The
+	// connection reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls)
+	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls)
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
@@ -108,7 +110,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		httpListener.Close()
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
+	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: chain.chainedUnary()}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
