@@ -45,6 +45,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement posts")
 	concurrency := flag.Int("concurrency", 32, "concurrent posting clients")
+	flag.IntVar(&offeredRate, "rate", 0, "posts per second to offer, spread evenly (latency counts from each post's planned time); 0 posts as fast as the clients can")
 	subscriberCounts := flag.String("subscribers", "1,1000", "comma-separated subscriber counts to measure hooknormd with")
 	fsync := flag.String("fsync", "periodic", "fsync policy of hooknormd's log: periodic or always")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the hooknormd measurements to this file")
@@ -54,8 +55,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("hooknorm-load: %d deliveries (%d distinct fixtures), %d clients, %s per measurement\n\n",
-		len(deliveries), len(deliveries), *concurrency, *duration)
+	pace := "as fast as they can"
+	if offeredRate > 0 {
+		pace = fmt.Sprintf("%d posts/s offered", offeredRate)
+	}
+	fmt.Printf("hooknorm-load: %d distinct deliveries, %d clients, %s, %s per measurement\n\n",
+		len(deliveries), *concurrency, pace, *duration)
 
 	ceiling, err := measureCeiling(deliveries, *concurrency, *duration)
 	if err != nil {
@@ -86,6 +91,9 @@ func main() {
 			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
 	}
 }
+
+// offeredRate is the -rate flag: posts per second to offer, or 0 for as fast as possible.
+var offeredRate int
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "hooknorm-load:", err)
@@ -177,13 +185,13 @@ func perPost(cpu time.Duration, n int) time.Duration {
 	return (cpu / time.Duration(n)).Round(time.Microsecond)
 }
 
-// post runs concurrency clients posting to base for d and returns, per response id, when its
+// post runs concurrency clients posting to base for d and returns, per stored sequence, when its
 // POST was sent, with every round-trip time of a stored delivery and how many were refused with
 // 503 (which a provider retries).
-func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[string]time.Time, []time.Duration, int, time.Duration, error) {
+func post(base string, deliveries []delivery, concurrency int, d time.Duration, bodies [][]byte) (map[uint64]time.Time, []time.Duration, int, time.Duration, error) {
 	var (
 		mu      sync.Mutex
-		sent    = map[string]time.Time{}
+		sent    = map[uint64]time.Time{}
 		trips   []time.Duration
 		refused atomic.Int64
 		next    atomic.Int64
@@ -195,22 +203,31 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 	defer transport.CloseIdleConnections()
 	cpuBefore := cpuTime()
 	deadline := time.Now().Add(d)
+	planned := plan(offeredRate, deadline)
 	for range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
+			for {
+				var start time.Time
+				if planned != nil {
+					var more bool
+					if start, more = <-planned; !more {
+						return
+					}
+				} else if start = time.Now(); !start.Before(deadline) {
+					return
+				}
 				i := next.Add(1) - 1
 				dl := deliveries[i%int64(len(deliveries))]
 				body := bodies[i%int64(len(bodies))]
-				start := time.Now()
 				resp, err := client.Post(base+dl.path, "application/json", bytes.NewReader(body))
 				if err != nil {
 					failure.Store(err)
 					return
 				}
 				var answer struct {
-					ID string `json:"id"`
+					Sequence uint64 `json:"sequence,string"`
 				}
 				data, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
@@ -226,8 +243,8 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 				json.Unmarshal(data, &answer)
 				mu.Lock()
 				trips = append(trips, trip)
-				if answer.ID != "" {
-					sent[answer.ID] = start
+				if answer.Sequence != 0 {
+					sent[answer.Sequence] = start
 				}
 				mu.Unlock()
 			}
@@ -239,6 +256,26 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 		return nil, nil, 0, 0, err
 	}
 	return sent, trips, int(refused.Load()), cpu, nil
+}
+
+// plan returns, for a rate above 0, a channel that hands out the planned start of each post,
+// rate per second until deadline, and closes; nil otherwise. A post that starts late because every
+// client was busy still counts its latency from its planned start, so a saturated server cannot
+// hide its queue.
+func plan(rate int, deadline time.Time) <-chan time.Time {
+	if rate <= 0 {
+		return nil
+	}
+	planned := make(chan time.Time, 1024)
+	go func() {
+		defer close(planned)
+		interval := time.Second / time.Duration(rate)
+		for at := time.Now(); at.Before(deadline); at = at.Add(interval) {
+			time.Sleep(time.Until(at))
+			planned <- at
+		}
+	}()
+	return planned
 }
 
 // prepare makes the bodies to post, unique per post for up to n posts, so the client does not
@@ -319,12 +356,14 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 		stop()
 		return result{}, err
 	}
-	received := arrivals.wait(latest, subscribers, 60*time.Second)
+	arrivals.wait(latest, 60*time.Second)
 	stop()
 	var latencies []time.Duration
-	for _, a := range received {
-		if start, ok := sent[a.id]; ok {
-			latencies = append(latencies, a.at.Sub(start))
+	for _, received := range arrivals.per {
+		for _, a := range received {
+			if start, ok := sent[a.sequence]; ok {
+				latencies = append(latencies, a.at.Sub(start))
+			}
 		}
 	}
 	p50, p99 := percentiles(latencies)
@@ -334,43 +373,36 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 
 // arrival is one event reaching one subscriber.
 type arrival struct {
-	id  string
-	at  time.Time
-	seq uint64
+	sequence uint64
+	at       time.Time
 }
 
-// arrivals collects what the subscribers receive.
+// arrivals collects what the subscribers receive. Each subscriber appends to its own slice and
+// stores its last sequence, so a thousand of them do not contend for a lock or one huge slice.
 type arrivals struct {
-	mu   sync.Mutex
-	all  []arrival
-	last map[int]uint64
+	per  [][]arrival     // per subscriber; read only once the subscribers have stopped
+	last []atomic.Uint64 // per subscriber, the last sequence received
 }
 
-// wait returns the arrivals once every subscriber has received up to sequence latest, or after
-// timeout.
-func (a *arrivals) wait(latest uint64, subscribers int, timeout time.Duration) []arrival {
+// wait returns once every subscriber has received up to sequence latest, or after timeout.
+func (a *arrivals) wait(latest uint64, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		a.mu.Lock()
-		done := len(a.last) == subscribers
-		for _, seq := range a.last {
-			done = done && seq >= latest
+		done := true
+		for i := range a.last {
+			done = done && a.last[i].Load() >= latest
 		}
-		a.mu.Unlock()
 		if done {
-			break
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.all)
 }
 
 // subscribe opens n subscriptions (new events only), a hundred per connection.
 func subscribe(addr string, n int) (*arrivals, func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	a := &arrivals{last: map[int]uint64{}}
+	a := &arrivals{per: make([][]arrival, n), last: make([]atomic.Uint64, n)}
 	var conns []*grpc.ClientConn
 	var wg sync.WaitGroup
 	ready := make(chan error, n)
@@ -399,11 +431,8 @@ func subscribe(addr string, n int) (*arrivals, func(), error) {
 					return
 				}
 				if g.event {
-					at := time.Now()
-					a.mu.Lock()
-					a.all = append(a.all, arrival{id: g.id, at: at, seq: g.sequence})
-					a.last[i] = g.sequence
-					a.mu.Unlock()
+					a.per[i] = append(a.per[i], arrival{sequence: g.sequence, at: time.Now()})
+					a.last[i].Store(g.sequence)
 				}
 			}
 		}()
@@ -426,11 +455,10 @@ func subscribe(addr string, n int) (*arrivals, func(), error) {
 }
 
 // glance is what a load subscriber reads of a SubscribeResponse: whether it carries an event, and
-// the event's id and sequence. Reading only these, not decoding whole events, keeps a thousand
+// the event's sequence. Reading only these, not decoding whole events, keeps a thousand
 // subscribers from spending the machine the server is measured on.
 type glance struct {
 	event    bool
-	id       string
 	sequence uint64
 }
 
@@ -448,7 +476,12 @@ func (glanceCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if !ok {
 		return encoding.GetCodecV2("proto").Unmarshal(data, v)
 	}
-	b := data.Materialize()
+	var b []byte
+	if len(data) == 1 {
+		b = data[0].ReadOnlyData() // most messages arrive in one buffer: read it in place
+	} else {
+		b = data.Materialize()
+	}
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -472,7 +505,7 @@ func (glanceCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
-// readEvent reads Event.id (1) and Event.sequence (6), skipping the rest.
+// readEvent reads Event.sequence (6), skipping the rest.
 func (g *glance) readEvent(b []byte) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
@@ -480,26 +513,19 @@ func (g *glance) readEvent(b []byte) error {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.BytesType:
-			id, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			g.id, b = string(id), b[n:]
-		case num == 6 && typ == protowire.VarintType:
+		if num == 6 && typ == protowire.VarintType {
 			seq, n := protowire.ConsumeVarint(b)
 			if n < 0 {
 				return protowire.ParseError(n)
 			}
-			g.sequence, b = seq, b[n:]
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			b = b[n:]
+			g.sequence = seq
+			return nil
 		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
 	}
 	return nil
 }
