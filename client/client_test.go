@@ -17,9 +17,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-func startServer(t *testing.T) *servertest.Server {
+func startServer(t *testing.T, opts ...servertest.Option) *servertest.Server {
 	t.Helper()
-	srv, err := servertest.New()
+	srv, err := servertest.New(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/servertest"
 )
 
 func ingest(t *testing.T, c *client.Client, from, to int) {
@@ -122,6 +123,37 @@ func TestSinceSubscriptionResumesWithItsSinceBeforeAnyEvent(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("event 3 never arrived")
+	}
+}
+
+// TestReplayUntilHeadEndsWhenTheLastEventsAreFilteredOut replays a log whose newest events the
+// filter leaves out: the server says at once that the subscription has caught up, so the replay
+// ends without waiting for a heartbeat (an hour apart here, far more than this test waits).
+func TestReplayUntilHeadEndsWhenTheLastEventsAreFilteredOut(t *testing.T) {
+	srv := startServer(t, servertest.WithHeartbeat(time.Hour))
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 3)
+	for i := 4; i <= 6; i++ {
+		body := fmt.Sprintf(`{"event_id": "other-%d", "event_type": "contact.created", "workspace_id": 42, "api_version": 2, "data": {"id": %d}}`, i, i)
+		if _, err := c.Ingest(context.Background(), client.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sub := client.Subscription{UntilHead: true}
+	var got []uint64
+	for event, err := range c.Subscribe(ctx, client.Start{Earliest: true}, client.Filter{Types: []string{"contact.updated"}}, &sub) {
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		got = append(got, event.GetSequence())
+	}
+	if fmt.Sprint(got) != "[1 2 3]" {
+		t.Errorf("replayed %v, want [1 2 3]", got)
+	}
+	if cursor, ok := sub.Cursor(); !ok || cursor != 6 {
+		t.Errorf("cursor %d, %v; want 6, the head", cursor, ok)
 	}
 }
 

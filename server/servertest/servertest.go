@@ -23,6 +23,7 @@ type Server struct {
 	dir                string
 	grpcAddr, httpAddr string
 	secrets            map[hooknormv1.Source][]string
+	heartbeat          time.Duration
 }
 
 // Option configures a test server.
@@ -33,6 +34,11 @@ func WithSecrets(source hooknormv1.Source, secrets ...string) Option {
 	return func(s *Server) { s.secrets[source] = secrets }
 }
 
+// WithHeartbeat sets how long a subscription stays silent before a heartbeat (300ms unless set).
+func WithHeartbeat(d time.Duration) Option {
+	return func(s *Server) { s.heartbeat = d }
+}
+
 // New starts a hooknormd with default limits on free loopback ports, its event log in a new
 // temporary directory (removed by Close), logging nowhere.
 func New(opts ...Option) (*Server, error) {
@@ -40,7 +46,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{dir: dir, grpcAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0", secrets: map[hooknormv1.Source][]string{}}
+	s := &Server{dir: dir, grpcAddr: "127.0.0.1:0", httpAddr: "127.0.0.1:0", secrets: map[hooknormv1.Source][]string{}, heartbeat: 300 * time.Millisecond}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -70,7 +76,7 @@ func (s *Server) start() error {
 		return err
 	}
 	svc := service.NewWebhooks(normalizer, service.Options{
-		Log: eventLog, Heartbeat: 300 * time.Millisecond, Verifier: verify.NewSignatures(s.secrets, nil),
+		Log: eventLog, Heartbeat: s.heartbeat, Verifier: verify.NewSignatures(s.secrets, nil),
 	})
 	server, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr:          s.grpcAddr,

@@ -115,6 +115,14 @@ func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog [
 			return err
 		}
 	}
+	// Caught up, with events the filter left out between the last one sent and the head: say so
+	// at once, so a client waiting to reach the head (a replay) need not wait for a heartbeat.
+	if head, caught := live.Caught(); caught && head > sub.position {
+		sub.position = head
+		if err := sub.sendHeartbeat(head); err != nil {
+			return err
+		}
+	}
 	for {
 		select {
 		case rec := <-live.Records:
