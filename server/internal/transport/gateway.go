@@ -25,7 +25,7 @@ var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 
 // newGateway returns the HTTP face of the service: grpc-gateway calling the gRPC server through
 // conn, so every gRPC interceptor covers HTTP too, behind the body limit and source-name paths.
-func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string) (http.Handler, error) {
+func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -37,16 +37,17 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, 
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			if strings.HasPrefix(r.URL.Path, "/v1/webhooks/") {
-				return metadata.Pairs(webhookRouteKey, webhookKey)
+			md := gatewayMetadata(r)
+			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {
+				md = metadata.Join(md, metadata.Pairs(webhookRouteKey, webhookKey))
 			}
-			return nil
+			return md
 		}),
 	)
 	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, mux, conn); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
 	}
-	return limitBody(maxBodyBytes, bodyTimeout, sourceNames(mux)), nil
+	return refusals.limitBody(maxBodyBytes, bodyTimeout, refusals.sourceNames(mux)), nil
 }
 
 // rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the
@@ -85,10 +86,10 @@ type readBody struct {
 func (readBody) Close() error { return nil }
 
 // forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
-// A client cannot pass the webhook route marker itself.
+// A client cannot pass the gateway's own metadata (the webhook route marker, the HTTP call key).
 func forwardHeader(key string) (string, bool) {
 	lower := strings.ToLower(key)
-	if strings.Contains(lower, webhookRouteKey) {
+	if strings.Contains(lower, webhookRouteKey) || strings.Contains(lower, httpCallKey) {
 		return "", false
 	}
 	for _, prefix := range forwardedHeaderPrefixes {
@@ -124,14 +125,14 @@ func requestedPath(r *http.Request) string {
 // sourceNames lets paths and query strings name a source as "clickfunnels" or "webflow", as the
 // contract's routes do, by rewriting them to the enum names the gateway parses. An unknown source
 // in a path is refused with a message listing the known ones.
-func sourceNames(next http.Handler) http.Handler {
+func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segments := strings.Split(r.URL.EscapedPath(), "/")
 		if len(segments) >= 4 && segments[1] == "v1" && sourcePathRoots[segments[2]] {
 			name, err := url.PathUnescape(segments[3])
 			canonical, known := sourcesByName[strings.ToLower(name)]
 			if err != nil || !known {
-				writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
+				h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
 					"unknown source %q in the path: expected clickfunnels or webflow", name).AtField("source"))
 				return
 			}
@@ -159,7 +160,7 @@ func sourceNames(next http.Handler) http.Handler {
 // says so, otherwise as soon as the limit is passed, without reading further. A body that takes
 // longer than timeout to arrive is refused too, so slow clients cannot hold connections; the
 // deadline covers the body only, never a streamed answer.
-func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
+func (h httpRefusals) limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
@@ -169,7 +170,7 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 			"the body is larger than the %d bytes hooknorm accepts", maxBytes)
 		if r.ContentLength > maxBytes {
 			w.Header().Set("Connection", "close")
-			writeRejection(w, tooLarge)
+			h.refuse(w, r, tooLarge)
 			return
 		}
 		rc := http.NewResponseController(w)
@@ -181,11 +182,11 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			writeRejection(w, tooLarge)
+			h.refuse(w, r, tooLarge)
 			return
 		case err != nil:
 			w.Header().Set("Connection", "close")
-			writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 				"the body could not be read in full within %s: %v", timeout, err))
 			return
 		}

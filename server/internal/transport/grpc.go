@@ -1,11 +1,9 @@
 package transport
 
 import (
-	"context"
 	"log/slog"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/grpc"
@@ -18,28 +16,26 @@ import (
 // allowed on top of the body limit so the gRPC and HTTP limits agree.
 const grpcMessageOverhead = 64 << 10
 
-// newGRPCServer builds the gRPC server with hooknorm's interceptors, from outermost: logging (one
-// line per call, with its final code), error mapping (refusals to statuses with ErrorInfo), panic
-// recovery and authentication (bearer tokens and their scopes). It serves the webhook service, grpc.health.v1 and server reflection.
-func newGRPCServer(logger *slog.Logger, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64, auth authenticator,
-	healthServer *health.Server, calls *grpcprom.ServerMetrics, extra ...grpc.ServerOption) *grpc.Server {
+// newGRPCServer builds the gRPC server with hooknorm's interceptors, from outermost: call metrics,
+// logging (one line per call, with its final code; on the internal server, the gateway's calls
+// annotate their HTTP request's line instead), error mapping (refusals to statuses with
+// ErrorInfo), panic recovery and authentication (bearer tokens and their scopes). It serves the
+// webhook service, grpc.health.v1 and server reflection.
+func newGRPCServer(logger *slog.Logger, requests *requestLogger, internal bool, svc hooknormv1.WebhookServiceServer, maxBodyBytes int64,
+	auth authenticator, healthServer *health.Server, calls *grpcprom.ServerMetrics, extra ...grpc.ServerOption) *grpc.Server {
 	errs := errorMapper{logger: logger}
-	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
-		logger.Log(ctx, slog.Level(level), msg, fields...)
-	})
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
 	server := grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			calls.UnaryServerInterceptor(), // outermost: it counts the codes clients get
-			logging.UnaryServerInterceptor(logCalls, logOpts...),
+			requests.unary(internal),
 			errs.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
 			auth.unary,
 		),
 		grpc.ChainStreamInterceptor(
 			calls.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(logCalls, logOpts...),
+			requests.stream(internal),
 			errs.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
 			auth.stream,

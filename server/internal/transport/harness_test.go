@@ -51,6 +51,12 @@ func start(t testing.TB, maxBodyBytes int64) *harness {
 // given, requires bearer tokens.
 func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
+	return startLogging(t, slog.New(slog.NewTextHandler(io.Discard, nil)), maxBodyBytes, opts, guard...)
+}
+
+// startLogging is startWith with the server logging to logger.
+func startLogging(t testing.TB, logger *slog.Logger, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
+	t.Helper()
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
@@ -58,7 +64,6 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
 		DataDir:         t.TempDir(),
 		RetentionAge:    time.Hour,

@@ -90,14 +90,15 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	if cfg.Metrics != nil {
 		cfg.Metrics.Registry.MustRegister(calls)
 	}
-	s.grpc = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls, publicOpts...)
+	requests := &requestLogger{logger: logger}
+	s.grpc = newGRPCServer(logger, requests, false, svc, cfg.MaxBodyBytes, auth, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
 	// The gateway calls the service through a real gRPC client connection, so every interceptor
 	// covers HTTP too; it reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(logger, svc, cfg.MaxBodyBytes, auth, s.health, calls)
+	s.internal = newGRPCServer(logger, requests, true, svc, cfg.MaxBodyBytes, auth, s.health, calls)
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
@@ -108,7 +109,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		httpListener.Close()
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
+	gateway, err := newGateway(ctx, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey, httpRefusals{metrics: cfg.Metrics})
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
@@ -129,7 +130,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           s.probes.routes(gateway),
+		Handler:           requests.handler(s.probes.routes(gateway), false),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
