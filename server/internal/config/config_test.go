@@ -59,6 +59,7 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		{"unknown log format", nil, map[string]string{"HOOKNORM_LOG_FORMAT": "xml"}, "--log-format (HOOKNORM_LOG_FORMAT) must be text or json"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 		{"stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+		{"address without a port", []string{"--http-addr", "localhost"}, nil, `--http-addr (HOOKNORM_HTTP_ADDR) must be host:port`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
