@@ -21,6 +21,9 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr is where the HTTP API (the gateway) listens.
 	HTTPAddr string
+	// MetricsAddr, when set, is where /metrics, /healthz and /readyz are served on a listener of
+	// their own, and /metrics leaves the HTTP listener; empty serves them on the HTTP listener.
+	MetricsAddr string
 	// DataDir is where hooknormd keeps its data.
 	DataDir string
 	// MaxBodyBytes is the largest webhook body accepted.
@@ -29,6 +32,9 @@ type Config struct {
 	MaxJSONDepth int
 	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long hooknormd keeps serving, unready, after SIGTERM before it stops
+	// accepting requests, so that load balancers stop sending first.
+	ShutdownDelay time.Duration
 	// ReadHeaderTimeout bounds how long an HTTP client may take to send its request headers.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
@@ -141,10 +147,12 @@ func flagSet(cfg *Config, raw *rawFlags, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:50051", "gRPC listen address, host:port")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address, host:port")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "listen address, host:port, of a listener of its own for /metrics, /healthz and /readyz (then /metrics leaves the HTTP listener); empty serves them on the HTTP listener")
 	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory for hooknormd's data (the durable log, once Ingest is served)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest webhook body accepted, in bytes; larger ones get 413")
 	fs.IntVar(&cfg.MaxJSONDepth, "max-json-depth", 64, "deepest nesting of JSON arrays and objects accepted")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish at shutdown")
+	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "how long to keep serving after SIGTERM, with /readyz answering 503, before closing the listeners, so load balancers stop sending first (e.g. 5s on Kubernetes); a second signal ends the wait")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long an HTTP client may take to send its headers")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 30*time.Second, "how long an HTTP client may take to send a request body")
@@ -203,6 +211,16 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("--tls-client-ca (%s) needs --tls-cert and --tls-key", EnvName("tls-client-ca")))
 	}
 	errs = append(errs, validAddr("grpc-addr", c.GRPCAddr), validAddr("http-addr", c.HTTPAddr))
+	if c.MetricsAddr != "" {
+		errs = append(errs, validAddr("metrics-addr", c.MetricsAddr))
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); port != "0" && (c.MetricsAddr == c.HTTPAddr || c.MetricsAddr == c.GRPCAddr) {
+			errs = append(errs, fmt.Errorf("--metrics-addr (%s) %s is already the HTTP or gRPC address: give it a port of its own, or leave it empty to serve /metrics on the HTTP listener",
+				EnvName("metrics-addr"), c.MetricsAddr))
+		}
+	}
+	if c.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay (%s) must not be negative, got %s", EnvName("shutdown-delay"), c.ShutdownDelay))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout (%s) must be positive, got %s", EnvName("shutdown-timeout"), c.ShutdownTimeout))
 	}

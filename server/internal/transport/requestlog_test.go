@@ -65,7 +65,7 @@ func loggedServer(t *testing.T) (*harness, *lockedBuffer) {
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	v := verify.NewSignatures(map[hooknormv1.Source][]string{hooknormv1.Source_SOURCE_CLICKFUNNELS: {logSecret}}, nil)
-	return startLogging(t, logger, 4096, service.Options{Verifier: v}, guard), logs
+	return startLogging(t, logger, 4096, service.Options{Verifier: v}, nil, guard), logs
 }
 
 // signed are the ClickFunnels signature headers of body, with the secret given.
