@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // forwardedHeaderPrefixes are the HTTP headers, besides the gateway's defaults, that reach the
@@ -54,6 +58,24 @@ func newGateway(ctx context.Context, conn *grpc.ClientConn, maxBodyBytes int64, 
 // raw webhook payload) is read verbatim: signatures are checked on the exact bytes received.
 type rawBodyMarshaler struct {
 	runtime.Marshaler
+}
+
+// Marshal writes the frame that ends a streamed answer in error, which the gateway builds as
+// {"error": google.rpc.Status}, with hooknorm's ErrorBody in it instead, as every other error
+// answer has; anything else it writes as JSON. (The gateway's stream error handler can only
+// choose the status, not the frame, so the frame is rewritten here.)
+func (m rawBodyMarshaler) Marshal(v any) ([]byte, error) {
+	if chunk, ok := v.(map[string]proto.Message); ok && len(chunk) == 1 {
+		if st, ok := chunk["error"].(*spb.Status); ok {
+			body, _ := errorBodyOf(status.FromProto(st))
+			var frame bytes.Buffer
+			enc := json.NewEncoder(&frame)
+			enc.SetEscapeHTML(false) // as writeStatus: messages quote "<token>" and the like
+			err := enc.Encode(map[string]errorBody{"error": body})
+			return bytes.TrimSuffix(frame.Bytes(), []byte("\n")), err
+		}
+	}
+	return m.Marshaler.Marshal(v)
 }
 
 // NewDecoder reads a bytes target verbatim and anything else as JSON. A body limitBody already
