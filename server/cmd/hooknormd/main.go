@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/access"
@@ -112,6 +113,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		Guard:             guard,
 		TLS:               serverTLS,
 		Metrics:           measured,
+		MetricsAddr:       cfg.MetricsAddr,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)
@@ -134,6 +136,9 @@ wait:
 				logger.Info("API tokens reloaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
 			}
 		case <-ctx.Done():
+			if cfg.ShutdownDelay > 0 {
+				code = drain(server, cfg.ShutdownDelay, logger)
+			}
 			logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
 			break wait
 		case err := <-server.Failed():
@@ -151,6 +156,28 @@ wait:
 	}
 	logger.Info("hooknormd stopped")
 	return code
+}
+
+// drain turns the server unready and keeps it serving for delay, so that load balancers see
+// /readyz fail and stop sending before the listeners close. A second SIGINT or SIGTERM ends the
+// wait early. It returns 1 if a listener failed meanwhile, else 0.
+func drain(server *transport.Server, delay time.Duration, logger *slog.Logger) int {
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	server.Drain()
+	logger.Info("shutting down: unready, still serving while load balancers stop sending", "delay", delay)
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-again:
+		logger.Info("a second signal: not waiting for the shutdown delay any longer")
+	case err := <-server.Failed():
+		logger.Error("a listener failed", "error", err)
+		return 1
+	}
+	return 0
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -12,8 +12,9 @@ import (
 	"time"
 )
 
-// TestServesThenStopsCleanlyOnSIGTERM runs hooknormd in-process on free ports, normalizes a
-// delivery over HTTP, sends the process SIGTERM and requires a clean exit with code 0.
+// TestServesThenStopsCleanlyOnSIGTERM runs hooknormd in-process on free ports with --log-format
+// json, normalizes a delivery over HTTP, sends the process SIGTERM and requires a clean exit with
+// code 0. Every line it logged is JSON, and the request has its line.
 func TestServesThenStopsCleanlyOnSIGTERM(t *testing.T) {
 	logs, logWriter := io.Pipe()
 	dataDir := t.TempDir()
@@ -49,8 +50,13 @@ func TestServesThenStopsCleanlyOnSIGTERM(t *testing.T) {
 		rest <- more
 	}()
 
-	resp, err := http.Post("http://"+httpAddr+"/v1/normalize/clickfunnels", "application/json",
+	req, err := http.NewRequest(http.MethodPost, "http://"+httpAddr+"/v1/normalize/clickfunnels",
 		strings.NewReader(`{"event_type": "contact.created", "event_id": "e-1", "data": {"id": 1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Request-Id", "main-test-1")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +77,23 @@ func TestServesThenStopsCleanlyOnSIGTERM(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("hooknormd did not stop within 15s of SIGTERM")
 	}
-	if more := strings.Join(<-rest, "\n"); !strings.Contains(more, "hooknormd stopped") {
-		t.Errorf("no clean-stop log line; after serving it logged:\n%s", more)
+	more := <-rest
+	requestLogged := false
+	for _, line := range more {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if entry["msg"] == "request" && entry["request_id"] == "main-test-1" {
+			requestLogged = entry["grpc_method"] == "/hooknorm.v1.WebhookService/Normalize" && entry["status"] == float64(200)
+		}
+	}
+	if !requestLogged {
+		t.Errorf("no request line for the normalize call; after serving it logged:\n%s", strings.Join(more, "\n"))
+	}
+	if !strings.Contains(strings.Join(more, "\n"), "hooknormd stopped") {
+		t.Errorf("no clean-stop log line; after serving it logged:\n%s", strings.Join(more, "\n"))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,9 @@ type Config struct {
 	GRPCAddr string
 	// HTTPAddr is where the HTTP API (the gateway) listens.
 	HTTPAddr string
+	// MetricsAddr, when set, is where /metrics, /healthz and /readyz are served on a listener of
+	// their own, and /metrics leaves the HTTP listener; empty serves them on the HTTP listener.
+	MetricsAddr string
 	// DataDir is where hooknormd keeps its data.
 	DataDir string
 	// MaxBodyBytes is the largest webhook body accepted.
@@ -28,6 +32,9 @@ type Config struct {
 	MaxJSONDepth int
 	// ShutdownTimeout bounds how long in-flight requests may take to finish at shutdown.
 	ShutdownTimeout time.Duration
+	// ShutdownDelay is how long hooknormd keeps serving, unready, after SIGTERM before it stops
+	// accepting requests, so that load balancers stop sending first.
+	ShutdownDelay time.Duration
 	// ReadHeaderTimeout bounds how long an HTTP client may take to send its request headers.
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout bounds how long an idle HTTP keep-alive connection stays open.
@@ -89,45 +96,12 @@ func EnvName(flagName string) string {
 // and errors to out. An invalid setting is refused with a message naming its flag and variable.
 func Load(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	cfg := Config{}
-	fs := flag.NewFlagSet("hooknormd", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:50051", "gRPC listen address, host:port")
-	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address, host:port")
-	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory for hooknormd's data (the durable log, once Ingest is served)")
-	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest webhook body accepted, in bytes; larger ones get 413")
-	fs.IntVar(&cfg.MaxJSONDepth, "max-json-depth", 64, "deepest nesting of JSON arrays and objects accepted")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish at shutdown")
-	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long an HTTP client may take to send its headers")
-	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
-	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 30*time.Second, "how long an HTTP client may take to send a request body")
-	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
-	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe level logged: debug, info, warn or error")
-	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS cluster to keep the log in, e.g. nats://n1:4222,nats://n2:4222; empty runs NATS JetStream inside hooknormd")
-	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", 1, "copies of the log an external NATS cluster keeps (1, 3 or 5)")
-	fs.DurationVar(&cfg.RetentionAge, "retention-age", 7*24*time.Hour, "drop events older than this from the log")
-	fs.Int64Var(&cfg.RetentionBytes, "retention-bytes", 0, "drop the oldest events beyond this many bytes; 0 means no size limit")
-	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 48*time.Hour, "how long repeats of an event are recognised and stored once (covers ClickFunnels' ~40h of retries)")
-	fs.StringVar(&cfg.Fsync, "fsync", "periodic", "when the embedded log flushes to disk: periodic (a killed process loses nothing, a power cut may lose the last interval) or always (nothing acknowledged is lost even on a power cut)")
-	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 2*time.Minute, "flush interval of the periodic fsync policy")
-	fs.DurationVar(&cfg.Heartbeat, "heartbeat-interval", 15*time.Second, "how long a subscription stays silent before a heartbeat")
-	var cfSecrets, wfSecrets, cfSecretFile, wfSecretFile string
-	fs.StringVar(&cfSecrets, "clickfunnels-secret", "", "ClickFunnels webhook secrets, comma-separated (several during rotation); deliveries must then be signed")
-	fs.StringVar(&cfSecretFile, "clickfunnels-secret-file", "", "file with ClickFunnels webhook secrets, one per line or comma-separated")
-	fs.StringVar(&wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
-	fs.StringVar(&wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
-	fs.StringVar(&cfg.TokensFile, "tokens-file", "", "JSON file of API bearer tokens: {\"tokens\": [{\"name\", \"sha256\", \"calls\", \"sources\", \"tenants\", \"max_streams\"}]}; reloaded on SIGHUP")
-	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve gRPC and HTTP over TLS (with --tls-key)")
-	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
-	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA whose client certificates gRPC clients must present (HTTPS verifies one if given: providers present none)")
-	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
-	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
-	showVersion := fs.Bool("version", false, "print hooknormd's version and exit")
-	fs.Usage = func() { usage(fs) }
-
+	var raw rawFlags
+	fs := flagSet(&cfg, &raw, out)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
-	if *showVersion {
+	if raw.version {
 		fmt.Fprintln(out, "hooknormd", Version())
 		return Config{}, ErrVersion
 	}
@@ -151,13 +125,60 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		return Config{}, err
 	}
 	var err error
-	if cfg.ClickFunnelsSecrets, err = secrets(cfSecrets, cfSecretFile, "clickfunnels-secret-file"); err != nil {
+	if cfg.ClickFunnelsSecrets, err = secrets(raw.cfSecrets, raw.cfSecretFile, "clickfunnels-secret-file"); err != nil {
 		return Config{}, err
 	}
-	if cfg.WebflowSecrets, err = secrets(wfSecrets, wfSecretFile, "webflow-secret-file"); err != nil {
+	if cfg.WebflowSecrets, err = secrets(raw.wfSecrets, raw.wfSecretFile, "webflow-secret-file"); err != nil {
 		return Config{}, err
 	}
 	return cfg, cfg.validate()
+}
+
+// rawFlags are the flags that are not settings themselves: the secrets before they are read and
+// joined, and --version.
+type rawFlags struct {
+	cfSecrets, wfSecrets, cfSecretFile, wfSecretFile string
+	version                                          bool
+}
+
+// flagSet defines every flag, writing into cfg and raw; usage and errors go to out.
+func flagSet(cfg *Config, raw *rawFlags, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("hooknormd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:50051", "gRPC listen address, host:port")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address, host:port")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "listen address, host:port, of a listener of its own for /metrics, /healthz and /readyz (then /metrics leaves the HTTP listener); empty serves them on the HTTP listener")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./data", "directory for hooknormd's data (the durable log, once Ingest is served)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 1<<20, "largest webhook body accepted, in bytes; larger ones get 413")
+	fs.IntVar(&cfg.MaxJSONDepth, "max-json-depth", 64, "deepest nesting of JSON arrays and objects accepted")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish at shutdown")
+	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "how long to keep serving after SIGTERM, with /readyz answering 503, before closing the listeners, so load balancers stop sending first (e.g. 5s on Kubernetes); a second signal ends the wait")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "how long an HTTP client may take to send its headers")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", 2*time.Minute, "how long an idle HTTP keep-alive connection stays open")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 30*time.Second, "how long an HTTP client may take to send a request body")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "least severe level logged: debug, info, warn or error")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "external NATS cluster to keep the log in, e.g. nats://n1:4222,nats://n2:4222; empty runs NATS JetStream inside hooknormd")
+	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", 1, "copies of the log an external NATS cluster keeps (1, 3 or 5)")
+	fs.DurationVar(&cfg.RetentionAge, "retention-age", 7*24*time.Hour, "drop events older than this from the log")
+	fs.Int64Var(&cfg.RetentionBytes, "retention-bytes", 0, "drop the oldest events beyond this many bytes; 0 means no size limit")
+	fs.DurationVar(&cfg.DuplicateWindow, "duplicate-window", 48*time.Hour, "how long repeats of an event are recognised and stored once (covers ClickFunnels' ~40h of retries)")
+	fs.StringVar(&cfg.Fsync, "fsync", "periodic", "when the embedded log flushes to disk: periodic (a killed process loses nothing, a power cut may lose the last interval) or always (nothing acknowledged is lost even on a power cut)")
+	fs.DurationVar(&cfg.SyncInterval, "sync-interval", 2*time.Minute, "flush interval of the periodic fsync policy")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat-interval", 15*time.Second, "how long a subscription stays silent before a heartbeat")
+	fs.StringVar(&raw.cfSecrets, "clickfunnels-secret", "", "ClickFunnels webhook secrets, comma-separated (several during rotation); deliveries must then be signed")
+	fs.StringVar(&raw.cfSecretFile, "clickfunnels-secret-file", "", "file with ClickFunnels webhook secrets, one per line or comma-separated")
+	fs.StringVar(&raw.wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
+	fs.StringVar(&raw.wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
+	fs.StringVar(&cfg.TokensFile, "tokens-file", "", "JSON file of API bearer tokens: {\"tokens\": [{\"name\", \"sha256\", \"calls\", \"sources\", \"tenants\", \"max_streams\"}]}; reloaded on SIGHUP")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve gRPC and HTTP over TLS (with --tls-key)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA whose client certificates gRPC clients must present (HTTPS verifies one if given: providers present none)")
+	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
+	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
+	fs.BoolVar(&raw.version, "version", false, "print hooknormd's version and exit")
+	fs.Usage = func() { usage(fs) }
+	return fs
 }
 
 func (c Config) validate() error {
@@ -189,6 +210,17 @@ func (c Config) validate() error {
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		errs = append(errs, fmt.Errorf("--tls-client-ca (%s) needs --tls-cert and --tls-key", EnvName("tls-client-ca")))
 	}
+	errs = append(errs, validAddr("grpc-addr", c.GRPCAddr), validAddr("http-addr", c.HTTPAddr))
+	if c.MetricsAddr != "" {
+		errs = append(errs, validAddr("metrics-addr", c.MetricsAddr))
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); port != "0" && (c.MetricsAddr == c.HTTPAddr || c.MetricsAddr == c.GRPCAddr) {
+			errs = append(errs, fmt.Errorf("--metrics-addr (%s) %s is already the HTTP or gRPC address: give it a port of its own, or leave it empty to serve /metrics on the HTTP listener",
+				EnvName("metrics-addr"), c.MetricsAddr))
+		}
+	}
+	if c.ShutdownDelay < 0 {
+		errs = append(errs, fmt.Errorf("--shutdown-delay (%s) must not be negative, got %s", EnvName("shutdown-delay"), c.ShutdownDelay))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--shutdown-timeout (%s) must be positive, got %s", EnvName("shutdown-timeout"), c.ShutdownTimeout))
 	}
@@ -206,6 +238,19 @@ func usage(fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "  --%s (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
 	})
+}
+
+// validAddr refuses a listen address that is not host:port with a port number, naming the flag.
+func validAddr(flagName, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		return fmt.Errorf("--%s (%s) must be host:port, such as 127.0.0.1:9090 or :9090 (port 0 picks a free one), got %q",
+			flagName, EnvName(flagName), addr)
+	}
+	return nil
 }
 
 // secrets joins the secrets given inline and in a file, dropping blanks.

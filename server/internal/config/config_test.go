@@ -59,6 +59,11 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		{"unknown log format", nil, map[string]string{"HOOKNORM_LOG_FORMAT": "xml"}, "--log-format (HOOKNORM_LOG_FORMAT) must be text or json"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
 		{"stray argument", []string{"serve"}, nil, `unexpected argument "serve"`},
+		{"address without a port", []string{"--http-addr", "localhost"}, nil, `--http-addr (HOOKNORM_HTTP_ADDR) must be host:port`},
+		{"metrics address without a port", nil, map[string]string{"HOOKNORM_METRICS_ADDR": "0.0.0.0"}, `--metrics-addr (HOOKNORM_METRICS_ADDR) must be host:port`},
+		{"metrics address with a bad port", []string{"--metrics-addr", ":99999"}, nil, `--metrics-addr (HOOKNORM_METRICS_ADDR) must be host:port`},
+		{"metrics address taken", []string{"--metrics-addr", "127.0.0.1:8080"}, nil, `--metrics-addr (HOOKNORM_METRICS_ADDR) 127.0.0.1:8080 is already the HTTP or gRPC address`},
+		{"negative shutdown delay", []string{"--shutdown-delay", "-1s"}, nil, `--shutdown-delay (HOOKNORM_SHUTDOWN_DELAY) must not be negative`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"github.com/hooknorm/hooknorm/server/internal/requestlog"
 	"github.com/hooknorm/hooknorm/server/internal/verify"
 	"google.golang.org/grpc/metadata"
 )
@@ -116,6 +117,8 @@ func (s *Webhooks) Stop() {
 
 // Normalize converts one delivery and returns the event; nothing is stored.
 func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeRequest) (*hooknormv1.NormalizeResponse, error) {
+	record := requestlog.FromContext(ctx)
+	record.SetSource(req.GetSource())
 	if p := access.FromContext(ctx); p != nil {
 		if err := p.AllowSource(req.GetSource()); err != nil {
 			return nil, err
@@ -131,6 +134,7 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 	if err != nil {
 		return nil, err
 	}
+	record.SetEvent(event)
 	if !req.GetIncludeRaw() {
 		event.RawPayload = nil
 	}
@@ -141,7 +145,7 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 // durable. A repeat of a stored event answers with the earlier sequence and duplicate set.
 func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (resp *hooknormv1.IngestResponse, err error) {
 	var event *hooknormv1.Event
-	defer func() { s.countDelivery(req.GetSource(), event, resp, err) }()
+	defer func() { s.countDelivery(ctx, req.GetSource(), event, resp, err) }()
 	if s.log == nil {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Ingest is not served: this hooknormd has no event log")
 	}
@@ -182,8 +186,12 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 }
 
 // countDelivery counts an Ingest call by its outcome: stored, duplicate, or rejected with its
-// reason (INTERNAL for an error without one, such as a cancelled call).
-func (s *Webhooks) countDelivery(source hooknormv1.Source, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
+// reason (INTERNAL for an error without one, such as a cancelled call). It also tells the
+// request's log line the source, the event and the outcome.
+func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
+	record := requestlog.FromContext(ctx)
+	record.SetSource(source)
+	record.SetEvent(event)
 	switch {
 	case err == nil && resp == nil:
 		return // Ingest panicked: the recovery interceptor answers, and the call metrics count it
@@ -193,10 +201,13 @@ func (s *Webhooks) countDelivery(source hooknormv1.Source, event *hooknormv1.Eve
 			reason = r.Reason
 		}
 		s.metrics.Delivery(source, event, metrics.Rejected, reason)
+		record.SetOutcome(metrics.Rejected)
 	case resp.GetDuplicate():
 		s.metrics.Delivery(source, event, metrics.Duplicate, 0)
+		record.SetOutcome(metrics.Duplicate)
 	default:
 		s.metrics.Delivery(source, event, metrics.Stored, 0)
+		record.SetOutcome(metrics.Stored)
 	}
 }
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"github.com/hooknorm/hooknorm/server/internal/requestlog"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -115,7 +117,11 @@ func (m errorMapper) status(ctx context.Context, method string, err error) error
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
-	m.logger.ErrorContext(ctx, "request failed", "method", method, "error", err)
+	if record := requestlog.FromContext(ctx); record != nil {
+		record.SetError(err.Error()) // the request's line tells it
+	} else {
+		m.logger.ErrorContext(ctx, "request failed", "method", method, "error", err)
+	}
 	return rejectionStatus(rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INTERNAL,
 		"hooknorm failed to handle the request; it may be retried")).Err()
 }
@@ -135,8 +141,13 @@ func (m errorMapper) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	return nil
 }
 
-// panicked is the recovery handler: a panic becomes an internal error, logged with its value.
+// panicked is the recovery handler: a panic becomes an internal error, logged with its value on
+// the request's line.
 func (m errorMapper) panicked(ctx context.Context, p any) error {
-	m.logger.ErrorContext(ctx, "handler panicked", "panic", p)
+	if record := requestlog.FromContext(ctx); record != nil {
+		record.SetError(fmt.Sprintf("panic: %v", p))
+	} else {
+		m.logger.ErrorContext(ctx, "handler panicked", "panic", p)
+	}
 	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INTERNAL, "hooknorm failed to handle the request; it may be retried")
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // forwardedHeaderPrefixes are the HTTP headers, besides the gateway's defaults, that reach the
@@ -29,7 +33,7 @@ const subscribeRoute = "/v1/events:subscribe"
 // newGateway returns the HTTP face of the service, behind the body limit and source-name paths:
 // grpc-gateway calling the unary methods in process through the gRPC interceptors (unary), and
 // Subscribe, a stream, through conn, a gRPC connection to the service.
-func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string) (http.Handler, error) {
+func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -41,10 +45,11 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			if strings.HasPrefix(r.URL.Path, "/v1/webhooks/") {
-				return metadata.Pairs(webhookRouteKey, webhookKey)
+			md := gatewayMetadata(r)
+			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {
+				md = metadata.Join(md, metadata.Pairs(webhookRouteKey, webhookKey))
 			}
-			return nil
+			return md
 		}),
 	}
 	mux := runtime.NewServeMux(options...)
@@ -61,13 +66,31 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 	}); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
 	}
-	return limitBody(maxBodyBytes, bodyTimeout, sourceNames(mux)), nil
+	return refusals.limitBody(maxBodyBytes, bodyTimeout, refusals.sourceNames(mux)), nil
 }
 
 // rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the
 // raw webhook payload) is read verbatim: signatures are checked on the exact bytes received.
 type rawBodyMarshaler struct {
 	runtime.Marshaler
+}
+
+// Marshal writes the frame that ends a streamed answer in error, which the gateway builds as
+// {"error": google.rpc.Status}, with hooknorm's ErrorBody in it instead, as every other error
+// answer has; anything else it writes as JSON. (The gateway's stream error handler can only
+// choose the status, not the frame, so the frame is rewritten here.)
+func (m rawBodyMarshaler) Marshal(v any) ([]byte, error) {
+	if chunk, ok := v.(map[string]proto.Message); ok && len(chunk) == 1 {
+		if st, ok := chunk["error"].(*spb.Status); ok {
+			body, _ := errorBodyOf(status.FromProto(st))
+			var frame bytes.Buffer
+			enc := json.NewEncoder(&frame)
+			enc.SetEscapeHTML(false) // as writeStatus: messages quote "<token>" and the like
+			err := enc.Encode(map[string]errorBody{"error": body})
+			return bytes.TrimSuffix(frame.Bytes(), []byte("\n")), err
+		}
+	}
+	return m.Marshaler.Marshal(v)
 }
 
 // NewDecoder reads a bytes target verbatim and anything else as JSON. A body limitBody already
@@ -100,10 +123,10 @@ type readBody struct {
 func (readBody) Close() error { return nil }
 
 // forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
-// A client cannot pass the webhook route marker itself.
+// A client cannot pass the gateway's own metadata (the webhook route marker, the HTTP call key).
 func forwardHeader(key string) (string, bool) {
 	lower := strings.ToLower(key)
-	if strings.Contains(lower, webhookRouteKey) {
+	if strings.Contains(lower, webhookRouteKey) || strings.Contains(lower, httpCallKey) {
 		return "", false
 	}
 	for _, prefix := range forwardedHeaderPrefixes {
@@ -139,14 +162,14 @@ func requestedPath(r *http.Request) string {
 // sourceNames lets paths and query strings name a source as "clickfunnels" or "webflow", as the
 // contract's routes do, by rewriting them to the enum names the gateway parses. An unknown source
 // in a path is refused with a message listing the known ones.
-func sourceNames(next http.Handler) http.Handler {
+func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		segments := strings.Split(r.URL.EscapedPath(), "/")
 		if len(segments) >= 4 && segments[1] == "v1" && sourcePathRoots[segments[2]] {
 			name, err := url.PathUnescape(segments[3])
 			canonical, known := sourcesByName[strings.ToLower(name)]
 			if err != nil || !known {
-				writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
+				h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
 					"unknown source %q in the path: expected clickfunnels or webflow", name).AtField("source"))
 				return
 			}
@@ -174,7 +197,7 @@ func sourceNames(next http.Handler) http.Handler {
 // says so, otherwise as soon as the limit is passed, without reading further. A body that takes
 // longer than timeout to arrive is refused too, so slow clients cannot hold connections; the
 // deadline covers the body only, never a streamed answer.
-func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
+func (h httpRefusals) limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
@@ -184,7 +207,7 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 			"the body is larger than the %d bytes hooknorm accepts", maxBytes)
 		if r.ContentLength > maxBytes {
 			w.Header().Set("Connection", "close")
-			writeRejection(w, tooLarge)
+			h.refuse(w, r, tooLarge)
 			return
 		}
 		rc := http.NewResponseController(w)
@@ -196,11 +219,11 @@ func limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Ha
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			writeRejection(w, tooLarge)
+			h.refuse(w, r, tooLarge)
 			return
 		case err != nil:
 			w.Header().Set("Connection", "close")
-			writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 				"the body could not be read in full within %s: %v", timeout, err))
 			return
 		}

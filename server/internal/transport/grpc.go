@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/grpc"
@@ -19,7 +18,8 @@ import (
 const grpcMessageOverhead = 64 << 10
 
 // interceptors are hooknorm's interceptors, from outermost: call metrics (the codes clients get),
-// logging (one line per call, with its final code), error mapping (refusals to statuses with
+// logging (one line per call, with its final code; for the gateway's calls, internal is set and
+// they annotate their HTTP request's line instead), error mapping (refusals to statuses with
 // ErrorInfo), panic recovery and authentication (bearer tokens and their scopes). Every call goes
 // through them, whether it arrives over gRPC or from the HTTP gateway.
 type interceptors struct {
@@ -27,24 +27,20 @@ type interceptors struct {
 	stream []grpc.StreamServerInterceptor
 }
 
-func newInterceptors(logger *slog.Logger, auth authenticator, calls *grpcprom.ServerMetrics) interceptors {
+func newInterceptors(logger *slog.Logger, requests *requestLogger, internal bool, auth authenticator, calls *grpcprom.ServerMetrics) interceptors {
 	errs := errorMapper{logger: logger}
-	logCalls := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
-		logger.Log(ctx, slog.Level(level), msg, fields...)
-	})
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
 	return interceptors{
 		unary: []grpc.UnaryServerInterceptor{
 			calls.UnaryServerInterceptor(),
-			logging.UnaryServerInterceptor(logCalls, logOpts...),
+			requests.unary(internal),
 			errs.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
 			auth.unary,
 		},
 		stream: []grpc.StreamServerInterceptor{
 			calls.StreamServerInterceptor(),
-			logging.StreamServerInterceptor(logCalls, logOpts...),
+			requests.stream(internal),
 			errs.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
 			auth.stream,

@@ -51,6 +51,13 @@ func start(t testing.TB, maxBodyBytes int64) *harness {
 // given, requires bearer tokens.
 func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
+	return startLogging(t, slog.New(slog.NewTextHandler(io.Discard, nil)), maxBodyBytes, opts, nil, guard...)
+}
+
+// startLogging is startWith with the server logging to logger and, if configure is not nil,
+// its transport configuration changed by configure.
+func startLogging(t testing.TB, logger *slog.Logger, maxBodyBytes int64, opts service.Options, configure func(*transport.Config), guard ...*access.Guard) *harness {
+	t.Helper()
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
@@ -58,7 +65,6 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
 		DataDir:         t.TempDir(),
 		RetentionAge:    time.Hour,
@@ -71,7 +77,7 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eventLog.Close() })
-	server, err := transport.Start(context.Background(), transport.Config{
+	cfg := transport.Config{
 		GRPCAddr:          "127.0.0.1:0",
 		HTTPAddr:          "127.0.0.1:0",
 		MaxBodyBytes:      maxBodyBytes,
@@ -80,7 +86,11 @@ func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...
 		BodyTimeout:       bodyTimeout,
 		Guard:             firstGuard(guard),
 		Metrics:           opts.Metrics,
-	}, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	server, err := transport.Start(context.Background(), cfg, service.NewWebhooks(normalizer, withLog(opts, eventLog)), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

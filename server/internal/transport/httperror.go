@@ -9,6 +9,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"github.com/hooknorm/hooknorm/server/internal/requestlog"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
@@ -30,8 +31,9 @@ type errorBody struct {
 	Offset *int64 `json:"offset,omitempty"`
 }
 
-// writeStatus answers an HTTP request with st: the status the reason maps to and an errorBody.
-func writeStatus(w http.ResponseWriter, st *status.Status) {
+// errorBodyOf is the errorBody of st and the HTTP status it is answered with: the status the
+// reason maps to, or the gateway's mapping of the code.
+func errorBodyOf(st *status.Status) (errorBody, int) {
 	reason, ok := hooknormv1.ErrorReason(0), false
 	body := errorBody{Code: int(st.Code()), Status: code.Code(st.Code()).String(), Message: st.Message()}
 	for _, detail := range st.Details() {
@@ -56,6 +58,14 @@ func writeStatus(w http.ResponseWriter, st *status.Status) {
 	if a, known := answers[reason]; known && a.code == st.Code() {
 		httpStatus = a.http
 	}
+	return body, httpStatus
+}
+
+// writeStatus answers an HTTP request with st: the status the reason maps to and an errorBody.
+// The request's log line is told the code and reason.
+func writeStatus(w http.ResponseWriter, r *http.Request, st *status.Status) {
+	body, httpStatus := errorBodyOf(st)
+	requestlog.FromContext(r.Context()).SetStatus(body.Status, body.Reason)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(httpStatus)
@@ -65,14 +75,14 @@ func writeStatus(w http.ResponseWriter, st *status.Status) {
 }
 
 // writeRejection answers an HTTP request with a refusal, as the gateway would.
-func writeRejection(w http.ResponseWriter, r *rejection.Error) {
-	writeStatus(w, rejectionStatus(r))
+func writeRejection(w http.ResponseWriter, r *http.Request, refusal *rejection.Error) {
+	writeStatus(w, r, rejectionStatus(refusal))
 }
 
 // gatewayError is the gateway's error handler: every error from a gRPC call or from the gateway
 // itself gets the same errorBody.
-func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
-	writeStatus(w, status.Convert(err))
+func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	writeStatus(w, r, status.Convert(err))
 }
 
 // routingError answers a request no route matches: 404 for an unknown path, 405 for a known path
@@ -80,13 +90,13 @@ func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w
 func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
-		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED,
+		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED,
 			"%s is not allowed on %s", r.Method, requestedPath(r)))
 	case http.StatusNotFound:
-		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND,
+		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND,
 			"no route for %s %s", r.Method, requestedPath(r)))
 	default:
-		writeRejection(w, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 			"the request could not be routed: %s", http.StatusText(httpStatus)))
 	}
 }

@@ -24,11 +24,13 @@ const probeTimeout = 2 * time.Second
 // probes answers /healthz, /readyz and /openapi.json, and keeps the gRPC health service in step
 // with readiness.
 type probes struct {
-	ready    readyProbe // nil when the service needs nothing to be ready
-	health   *health.Server
-	metrics  http.Handler // serves /metrics; nil without metrics
-	stopping atomic.Bool
-	serving  atomic.Bool // the last state told to the gRPC health service
+	ready   readyProbe // nil when the service needs nothing to be ready
+	health  *health.Server
+	metrics http.Handler // serves /metrics; nil without metrics
+	// metricsElsewhere is set when /metrics is served on a listener of its own, not beside the API.
+	metricsElsewhere bool
+	stopping         atomic.Bool
+	serving          atomic.Bool // the last state told to the gRPC health service
 }
 
 // check reports why the server is not ready, or nil.
@@ -95,7 +97,7 @@ func (p *probes) routes(next http.Handler) http.Handler {
 			}
 			writeProbe(w, r, err)
 		case "/metrics":
-			if p.metrics == nil {
+			if p.metrics == nil || p.metricsElsewhere {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -110,6 +112,25 @@ func (p *probes) routes(next http.Handler) http.Handler {
 			w.Write(hooknorm.OpenAPI)
 		default:
 			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// opsRoutes serves the metrics listener: /metrics, /healthz and /readyz, and 404 for anything
+// else, the API included.
+func (p *probes) opsRoutes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz":
+			p.routes(nil).ServeHTTP(w, r)
+		case "/metrics":
+			if p.metrics != nil {
+				p.metrics.ServeHTTP(w, r)
+				return
+			}
+			fallthrough
+		default:
+			http.NotFound(w, r)
 		}
 	})
 }

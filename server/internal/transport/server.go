@@ -43,9 +43,12 @@ type Config struct {
 	Guard *access.Guard
 	// TLS, when set, serves both listeners over TLS (see LoadTLS).
 	TLS *TLS
-	// Metrics, when set, is served at /metrics on the HTTP listener, with gRPC call metrics
-	// added to it.
+	// Metrics, when set, is served at /metrics on the HTTP listener (or on MetricsAddr), with
+	// gRPC call metrics added to it.
 	Metrics *metrics.Metrics
+	// MetricsAddr, when set, is the listen address, host:port, of a listener of its own serving
+	// /metrics, /healthz and /readyz; /metrics then leaves the HTTP listener.
+	MetricsAddr string
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -58,9 +61,11 @@ type Server struct {
 	probes    *probes
 	stopWatch context.CancelFunc
 	http      *http.Server
+	ops       *http.Server // serves MetricsAddr; nil without one
 	conn      *grpc.ClientConn
 	grpcAddr  net.Addr
 	httpAddr  net.Addr
+	opsAddr   net.Addr
 	failed    chan error
 
 	stopOnce sync.Once
@@ -79,7 +84,15 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		grpcListener.Close()
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPAddr, err)
 	}
-	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 2)}
+	var opsListener net.Listener
+	if cfg.MetricsAddr != "" {
+		if opsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			grpcListener.Close()
+			httpListener.Close()
+			return nil, fmt.Errorf("listening for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+	}
+	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 3)}
 	auth := newAuthenticator(cfg.Guard)
 	s.health = health.NewServer()
 	var publicOpts []grpc.ServerOption
@@ -90,8 +103,10 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	if cfg.Metrics != nil {
 		cfg.Metrics.Registry.MustRegister(calls)
 	}
-	chain := newInterceptors(logger, auth, calls)
-	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls, publicOpts...)
+	requests := &requestLogger{logger: logger}
+	publicChain := newInterceptors(logger, requests, false, auth, calls)
+	gatewayChain := newInterceptors(logger, requests, true, auth, calls)
+	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, publicChain, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
 	// The gateway calls the unary methods in process and streams Subscribe through a gRPC client
@@ -99,7 +114,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	// connection reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls)
+	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, gatewayChain, s.health, calls)
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
@@ -108,17 +123,19 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.grpc.Stop()
 		s.internal.Stop()
 		httpListener.Close()
+		closeListener(opsListener)
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: chain.chainedUnary()}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
+	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: gatewayChain.chainedUnary()}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey, httpRefusals{metrics: cfg.Metrics})
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
 		s.conn.Close()
 		httpListener.Close()
+		closeListener(opsListener)
 		return nil, err
 	}
-	s.probes = &probes{health: s.health}
+	s.probes = &probes{health: s.health, metricsElsewhere: opsListener != nil}
 	if cfg.Metrics != nil {
 		s.probes.metrics = promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{
 			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -131,7 +148,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           s.probes.routes(gateway),
+		Handler:           requests.handler(s.probes.routes(gateway), false),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -143,11 +160,27 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		go s.serve("HTTP", func() error { return s.http.Serve(httpListener) })
 	}
 
+	if opsListener != nil {
+		s.opsAddr = opsListener.Addr()
+		s.ops = &http.Server{
+			Handler:           requests.handler(s.probes.opsRoutes(), true),
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		if cfg.TLS != nil {
+			s.ops.TLSConfig = cfg.TLS.HTTP
+			go s.serve("metrics HTTPS", func() error { return s.ops.ServeTLS(opsListener, "", "") })
+		} else {
+			go s.serve("metrics HTTP", func() error { return s.ops.Serve(opsListener) })
+		}
+	}
+
 	s.probes.setServing(true)
 	var watchCtx context.Context
 	watchCtx, s.stopWatch = context.WithCancel(context.Background())
 	go s.probes.watch(watchCtx, readyInterval)
-	logger.Info("hooknormd is serving", "grpc", s.grpcAddr.String(), "http", s.httpAddr.String())
+	logger.Info("hooknormd is serving", "grpc", s.grpcAddr.String(), "http", s.httpAddr.String(), "metrics", s.MetricsAddr())
 	return s, nil
 }
 
@@ -163,6 +196,20 @@ func (s *Server) GRPCAddr() string { return s.grpcAddr.String() }
 // HTTPAddr is the address the HTTP server listens on.
 func (s *Server) HTTPAddr() string { return s.httpAddr.String() }
 
+// MetricsAddr is the address of the metrics listener, or "" when /metrics is on the HTTP listener.
+func (s *Server) MetricsAddr() string {
+	if s.opsAddr == nil {
+		return ""
+	}
+	return s.opsAddr.String()
+}
+
+func closeListener(l net.Listener) {
+	if l != nil {
+		l.Close()
+	}
+}
+
 // Failed delivers an error if a listener stops serving on its own.
 func (s *Server) Failed() <-chan error { return s.failed }
 
@@ -174,10 +221,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.stopErr
 }
 
-func (s *Server) shutdown(ctx context.Context) error {
+// Drain turns the server unready (/readyz answers 503 and the gRPC health service NOT_SERVING)
+// while it goes on serving every request, so load balancers stop sending before Shutdown closes
+// the listeners. Shutdown drains too; Drain alone is for waiting in between.
+func (s *Server) Drain() {
 	s.probes.stopping.Store(true) // /readyz answers 503 from here on
 	s.stopWatch()
 	s.health.Shutdown()
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.Drain()
 	if stopper, ok := s.svc.(interface{ Stop() }); ok {
 		stopper.Stop() // open subscriptions end, telling clients where to resume
 	}
@@ -196,6 +250,11 @@ func (s *Server) shutdown(ctx context.Context) error {
 		<-stopped
 	}
 	connErr := s.conn.Close()
+	if s.ops != nil { // last, so that scrapes see the shutdown through
+		if err := s.ops.Shutdown(ctx); err != nil && httpErr == nil {
+			httpErr = err
+		}
+	}
 	if httpErr != nil {
 		return fmt.Errorf("stopping HTTP: %w", httpErr)
 	}

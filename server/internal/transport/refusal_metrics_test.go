@@ -1,0 +1,53 @@
+package transport_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestHTTPRefusalsOfDeliveriesAreCounted refuses deliveries before they reach gRPC (too large,
+// by Content-Length and while streaming, an unknown source, a stalled body) and one
+// normalization: /metrics counts each delivery as rejected with its reason and source, and
+// does not count the normalization, which is no delivery.
+func TestHTTPRefusalsOfDeliveriesAreCounted(t *testing.T) {
+	h := start(t, 1024)
+	big := `{"event_id": "x", "pad": "` + strings.Repeat("x", 2000) + `"}`
+	send := func(path string, body io.Reader, want int) {
+		t.Helper()
+		resp, err := http.Post(h.httpURL+path, "application/json", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST %s answered %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	send("/v1/webhooks/webflow/ecomm_new_order", strings.NewReader(big), http.StatusRequestEntityTooLarge)
+	send("/v1/webhooks/clickfunnels", io.MultiReader(strings.NewReader(big)), http.StatusRequestEntityTooLarge) // no Content-Length
+	send("/v1/webhooks/shopify", strings.NewReader(`{}`), http.StatusBadRequest)
+	send("/v1/normalize/clickfunnels", strings.NewReader(big), http.StatusRequestEntityTooLarge)
+	stalled, writer := io.Pipe()
+	defer writer.Close()
+	go fmt.Fprint(writer, `{"event_type": `)
+	send("/v1/webhooks/clickfunnels", stalled, http.StatusBadRequest)
+
+	got := h.scrape(t)
+	for _, check := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"source": "SOURCE_WEBFLOW", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}, 1},
+		{map[string]string{"source": "SOURCE_CLICKFUNNELS", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}, 1},
+		{map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_SOURCE_REQUIRED"}, 1},
+		{map[string]string{"source": "SOURCE_CLICKFUNNELS", "outcome": "rejected", "reason": "ERROR_REASON_INVALID_REQUEST"}, 1},
+		{nil, 4},
+	} {
+		if v := sum(got, "hooknorm_deliveries_total", check.labels); v != check.want {
+			t.Errorf("hooknorm_deliveries_total%v = %v, want %v", check.labels, v, check.want)
+		}
+	}
+}
