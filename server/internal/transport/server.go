@@ -18,6 +18,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -46,6 +47,9 @@ type Config struct {
 	// Metrics, when set, is served at /metrics on the HTTP listener, with gRPC call metrics
 	// added to it.
 	Metrics *metrics.Metrics
+	// TracerProvider starts the spans of HTTP requests and gRPC calls; nil means the global one.
+	// Trace context is read and sent with the global propagator.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -91,6 +95,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		cfg.Metrics.Registry.MustRegister(calls)
 	}
 	chain := newInterceptors(logger, auth, calls)
+	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider))
 	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
@@ -99,18 +104,19 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	// connection reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls)
+	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, chain, s.health, calls, grpcServerTracing(cfg.TracerProvider))
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpcClientTracing(cfg.TracerProvider))
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
 		httpListener.Close()
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: chain.chainedUnary()}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
+	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: traceInProcess(cfg.TracerProvider, chain.chainedUnary())}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey)
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
@@ -131,7 +137,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           s.probes.routes(gateway),
+		Handler:           traceHTTP(cfg.TracerProvider, s.probes.routes(gateway)),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
