@@ -9,6 +9,8 @@ import (
 	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/servertest"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Convert a ClickFunnels delivery and switch on its oneof case.
@@ -109,4 +111,17 @@ func ExampleClient_Subscribe() {
 	// Output:
 	// 1 orders/invoice.paid 49.00
 	// resume after 1
+}
+
+// Continue, in a subscriber, the trace of the webhook request that stored an event: the span
+// that handles the event joins the request's trace.
+func ExampleTraceContext() {
+	// As Subscribe yields it: hooknormd stored the trace context of the Ingest call.
+	event := &hooknormv1.Event{Id: "ev-1", Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+
+	tracer := otel.Tracer("my-subscriber") // with an OpenTelemetry SDK installed, the span is exported
+	ctx, span := tracer.Start(client.TraceContext(context.Background(), event), "handle "+event.GetType())
+	defer span.End()
+	fmt.Println(trace.SpanContextFromContext(ctx).TraceID())
+	// Output: 4bf92f3577b34da6a3ce929d0e0e4736
 }

@@ -49,6 +49,14 @@ type Event struct {
 	// tenant is the provider account the event belongs to, when the delivery names it: the
 	// ClickFunnels workspace id or the Webflow site id, as a decimal or hex string.
 	Tenant string `protobuf:"bytes,8,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// traceparent is the W3C Trace Context traceparent of the Ingest call that stored the event, for
+	// example "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", so a subscriber can continue
+	// that trace. It is empty when the call carried no trace context and hooknormd does not trace,
+	// and for Normalize, which stores nothing.
+	Traceparent string `protobuf:"bytes,9,opt,name=traceparent,proto3" json:"traceparent,omitempty"`
+	// tracestate is the W3C Trace Context tracestate that came with traceparent, vendor-specific
+	// trace data in the form "vendor1=value1,vendor2=value2"; empty when there was none.
+	Tracestate string `protobuf:"bytes,12,opt,name=tracestate,proto3" json:"tracestate,omitempty"`
 	// payload is the provider's event, typed.
 	//
 	// Types that are valid to be assigned to Payload:
@@ -146,6 +154,20 @@ func (x *Event) GetTenant() string {
 	return ""
 }
 
+func (x *Event) GetTraceparent() string {
+	if x != nil {
+		return x.Traceparent
+	}
+	return ""
+}
+
+func (x *Event) GetTracestate() string {
+	if x != nil {
+		return x.Tracestate
+	}
+	return ""
+}
+
 func (x *Event) GetPayload() isEvent_Payload {
 	if x != nil {
 		return x.Payload
@@ -193,7 +215,7 @@ var File_hooknorm_v1_event_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x17hooknorm/v1/event.proto\x12\vhooknorm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$hooknorm/clickfunnels/v1/event.proto\x1a\x18hooknorm/v1/source.proto\x1a\x1fhooknorm/webflow/v1/event.proto\"\xb1\x03\n" +
+	"\x17hooknorm/v1/event.proto\x12\vhooknorm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$hooknorm/clickfunnels/v1/event.proto\x1a\x18hooknorm/v1/source.proto\x1a\x1fhooknorm/webflow/v1/event.proto\"\xf3\x03\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12+\n" +
 	"\x06source\x18\x02 \x01(\x0e2\x13.hooknorm.v1.SourceR\x06source\x12\x12\n" +
@@ -205,7 +227,11 @@ const file_hooknorm_v1_event_proto_rawDesc = "" +
 	"\bsequence\x18\x06 \x01(\x04R\bsequence\x12\x1f\n" +
 	"\vraw_payload\x18\a \x01(\fR\n" +
 	"rawPayload\x12\x16\n" +
-	"\x06tenant\x18\b \x01(\tR\x06tenant\x12E\n" +
+	"\x06tenant\x18\b \x01(\tR\x06tenant\x12 \n" +
+	"\vtraceparent\x18\t \x01(\tR\vtraceparent\x12\x1e\n" +
+	"\n" +
+	"tracestate\x18\f \x01(\tR\n" +
+	"tracestate\x12E\n" +
 	"\fclickfunnels\x18\n" +
 	" \x01(\v2\x1f.hooknorm.clickfunnels.v1.EventH\x00R\fclickfunnels\x126\n" +
 	"\awebflow\x18\v \x01(\v2\x1a.hooknorm.webflow.v1.EventH\x00R\awebflowB\t\n" +

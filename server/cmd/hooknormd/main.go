@@ -20,6 +20,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/telemetry"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
 	"github.com/hooknorm/hooknorm/server/internal/verify"
 )
@@ -71,6 +72,19 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tracing, err := telemetry.Setup(ctx, config.Version(), logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "hooknormd: tracing: %v\n", err)
+		return 2
+	}
+	defer func() { // after the servers and the log have stopped: their last spans go too
+		flushCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := tracing.Shutdown(flushCtx); err != nil {
+			logger.Warn("tracing: the last spans were not exported", "error", err)
+		}
+	}()
+
 	normalizer, err := normalize.New(normalize.Limits{MaxBytes: cfg.MaxBodyBytes, MaxDepth: cfg.MaxJSONDepth})
 	if err != nil {
 		logger.Error("the schema is inconsistent", "error", err)
@@ -114,6 +128,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		TLS:               serverTLS,
 		Metrics:           measured,
 		MetricsAddr:       cfg.MetricsAddr,
+		TracerProvider:    tracing.Provider,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)

@@ -238,6 +238,12 @@ func usage(fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "  --%s (%s)\n    \t%s (default %q)\n", f.Name, EnvName(f.Name), f.Usage, f.DefValue)
 	})
+	fmt.Fprintf(w, "\nTracing takes the standard OpenTelemetry variables instead of flags. OTEL_EXPORTER_OTLP_ENDPOINT\n"+
+		"(or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) exports spans over OTLP, for example http://localhost:4318;\n"+
+		"without it nothing is exported, but W3C trace context is still continued and stored on events.\n"+
+		"OTEL_EXPORTER_OTLP_PROTOCOL is http/protobuf (default), http/json or grpc. OTEL_EXPORTER_OTLP_HEADERS,\n"+
+		"OTEL_SERVICE_NAME (default hooknormd), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_BSP_* and\n"+
+		"the other OTEL_EXPORTER_OTLP_* settings apply; OTEL_TRACES_EXPORTER=none turns export off.\n")
 }
 
 // validAddr refuses a listen address that is not host:port with a port number, naming the flag.

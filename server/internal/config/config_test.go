@@ -86,6 +86,11 @@ func TestHelpListsEveryFlagWithItsVariable(t *testing.T) {
 			t.Errorf("--help does not document --%s with %s:\n%s", flag, config.EnvName(flag), out.String())
 		}
 	}
+	for _, variable := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL"} {
+		if !strings.Contains(out.String(), variable) {
+			t.Errorf("--help does not mention the tracing variable %s:\n%s", variable, out.String())
+		}
+	}
 }
 
 func TestSecretsFromFlagsVariablesAndFiles(t *testing.T) {

@@ -141,8 +141,9 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 	return &hooknormv1.NormalizeResponse{Event: event}, nil
 }
 
-// Ingest verifies one delivery, converts it and stores it; it answers only once the event is
-// durable. A repeat of a stored event answers with the earlier sequence and duplicate set.
+// Ingest verifies one delivery, converts it and stores it, with the call's trace context; it
+// answers only once the event is durable. A repeat of a stored event answers with the earlier
+// sequence and duplicate set, and the stored event keeps the first delivery's trace context.
 func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (resp *hooknormv1.IngestResponse, err error) {
 	var event *hooknormv1.Event
 	defer func() { s.countDelivery(ctx, req.GetSource(), event, resp, err) }()
@@ -176,6 +177,7 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 			return nil, err
 		}
 	}
+	stampTraceContext(ctx, event)
 	appending := time.Now()
 	appended, err := s.log.Append(ctx, event)
 	if err != nil {

@@ -44,6 +44,7 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithErrorHandler(gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMiddlewares(nameSpanByRoute),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			md := gatewayMetadata(r)
 			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {

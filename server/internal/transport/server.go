@@ -18,6 +18,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -49,6 +50,9 @@ type Config struct {
 	// MetricsAddr, when set, is the listen address, host:port, of a listener of its own serving
 	// /metrics, /healthz and /readyz; /metrics then leaves the HTTP listener.
 	MetricsAddr string
+	// TracerProvider starts the spans of HTTP requests and gRPC calls; nil means the global one.
+	// Trace context is read and sent with the global propagator.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -106,6 +110,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	requests := &requestLogger{logger: logger}
 	publicChain := newInterceptors(logger, requests, false, auth, calls)
 	gatewayChain := newInterceptors(logger, requests, true, auth, calls)
+	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider))
 	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, publicChain, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
@@ -114,11 +119,12 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	// connection reaches a second server over an in-memory listener, so no plaintext port
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
-	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, gatewayChain, s.health, calls)
+	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, gatewayChain, s.health, calls, grpcServerTracing(cfg.TracerProvider))
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpcClientTracing(cfg.TracerProvider))
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
@@ -126,7 +132,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		closeListener(opsListener)
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: gatewayChain.chainedUnary()}, s.conn, cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey, httpRefusals{metrics: cfg.Metrics})
+	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: traceInProcess(cfg.TracerProvider, gatewayChain.chainedUnary())}, s.conn,
+		cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey, httpRefusals{metrics: cfg.Metrics})
 	if err != nil {
 		s.grpc.Stop()
 		s.internal.Stop()
@@ -148,7 +155,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           requests.handler(s.probes.routes(gateway), false),
+		Handler:           traceHTTP(cfg.TracerProvider, requests.handler(s.probes.routes(gateway), false)),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
