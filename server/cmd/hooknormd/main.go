@@ -110,7 +110,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	if cfg.NATSURL != "" {
 		where = "nats=" + cfg.NATSURL
 	}
-	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge, "duplicate_window", cfg.DuplicateWindow)
+	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge.String(), "duplicate_window", cfg.DuplicateWindow.String())
 	verifier := verify.NewSignatures(map[hooknormv1.Source][]string{
 		hooknormv1.Source_SOURCE_CLICKFUNNELS: cfg.ClickFunnelsSecrets,
 		hooknormv1.Source_SOURCE_WEBFLOW:      cfg.WebflowSecrets,

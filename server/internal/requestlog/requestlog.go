@@ -20,11 +20,13 @@ import (
 const MaxIDLength = 128
 
 // Outcomes of a request, the values of its outcome attribute. A delivery has the outcomes of
-// metrics (stored, duplicate, rejected); any other request succeeds or is rejected.
+// metrics (stored, duplicate, rejected); any other request succeeds or is rejected. A request
+// the client gave up on (a subscription it closed, a call it cancelled) is cancelled.
 const (
-	OK       = "ok"
-	Rejected = "rejected"
-	Failed   = "failed"
+	OK        = "ok"
+	Rejected  = "rejected"
+	Failed    = "failed"
+	Cancelled = "cancelled"
 )
 
 // Record is what one request did. Its methods are safe for concurrent use and do nothing on a
@@ -123,6 +125,19 @@ func (r *Record) Method() string {
 	return r.method
 }
 
+// SetCancelled records that the client gave up on the request before it finished, unless a
+// status was already recorded.
+func (r *Record) SetCancelled() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.code == "" {
+		r.code = "CANCELLED"
+	}
+}
+
 // SetStatus records the request's gRPC code name and, for a refusal, its reason (an
 // hooknorm.v1.ErrorReason name without its prefix); an empty reason leaves one recorded earlier.
 func (r *Record) SetStatus(code, reason string) {
@@ -173,6 +188,8 @@ func (r *Record) Attrs(succeeded bool) []slog.Attr {
 	outcome := r.outcome
 	switch {
 	case outcome != "" && (succeeded || outcome == metrics.Rejected):
+	case r.code == "CANCELLED":
+		outcome = Cancelled
 	case succeeded:
 		outcome = OK
 	case r.reason != "":

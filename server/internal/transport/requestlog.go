@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -69,6 +70,11 @@ func (l *requestLogger) handler(next http.Handler, quiet bool) http.Handler {
 		ctx = context.WithValue(ctx, httpCallContextKey{}, key)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The client went away, closing a stream say: the gRPC call behind the request may
+			// record its status only after this line is written.
+			record.SetCancelled()
+		}
 
 		httpStatus := sw.status
 		if httpStatus == 0 {
@@ -146,7 +152,7 @@ func (l *requestLogger) begin(ctx context.Context, method string, internal bool)
 func (l *requestLogger) finish(ctx context.Context, record *requestlog.Record, owned bool, err error, started time.Time) {
 	st := status.Convert(err)
 	reason := ""
-	if err != nil {
+	if err != nil && st.Code() != codes.Canceled { // a client that gave up was refused nothing
 		body, _ := errorBodyOf(st)
 		reason = body.Reason
 	}

@@ -1,6 +1,7 @@
 package transport_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -179,6 +180,33 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		map[string]any{"source": "SOURCE_CLICKFUNNELS", "code": "UNAUTHENTICATED", "outcome": "rejected", "reason": "SIGNATURE_MISMATCH"})
 	grpcIngest("gRPC without a token", "grpc-req-4", context.Background(), second, nil,
 		map[string]any{"code": "UNAUTHENTICATED", "outcome": "rejected", "reason": "TOKEN_MISSING"})
+
+	// A subscription the client closes ends cancelled, not refused. Its line is awaited before
+	// the shutdown, which would otherwise end the subscription itself.
+	subCtx, closeSubscription := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(subCtx, "GET", h.httpURL+"/v1/events:subscribe", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+logToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil { // the opening heartbeat
+		t.Fatal(err)
+	}
+	closeSubscription()
+	resp.Body.Close()
+	subscriptionID := resp.Header.Get("X-Request-Id")
+	made = append(made, logRequest{name: "HTTP subscription closed by the client", id: subscriptionID, absent: []string{"reason"},
+		want: map[string]any{"protocol": "http", "grpc_method": "/hooknorm.v1.WebhookService/Subscribe", "code": "CANCELLED", "outcome": "cancelled"}})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), subscriptionID); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for the closed subscription:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	// Shutting down waits for every handler, so every line is written.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
