@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hooknorm/hooknorm/server/internal/requestlog"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -94,6 +95,7 @@ func (l *requestLogger) handler(next http.Handler, quiet bool) http.Handler {
 			slog.Int("status", httpStatus),
 			slog.Float64("latency_ms", milliseconds(time.Since(started))),
 			slog.String("peer", r.RemoteAddr))
+		attrs = appendTraceID(ctx, attrs)
 		l.logger.LogAttrs(ctx, level, "request", attrs...)
 	})
 }
@@ -172,6 +174,7 @@ func (l *requestLogger) finish(ctx context.Context, record *requestlog.Record, o
 		slog.String("protocol", "grpc"),
 		slog.Float64("latency_ms", milliseconds(time.Since(started))),
 		slog.String("peer", peerAddr))
+	attrs = appendTraceID(ctx, attrs)
 	l.logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
@@ -196,6 +199,15 @@ func httpLevel(httpStatus int) slog.Level {
 		return slog.LevelError
 	}
 	return slog.LevelInfo
+}
+
+// appendTraceID adds the id of the request's trace, when it has one (it is traced, or the
+// caller sent a traceparent), so a line can be found from a trace and the other way round.
+func appendTraceID(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	return attrs
 }
 
 func milliseconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -277,3 +277,60 @@ func withHeader(headers map[string]string, key, value string) map[string]string 
 	}
 	return out
 }
+
+// TestLogLinesCarryTheTraceID requires the line of a request that came with a traceparent, over
+// HTTP or gRPC, to name its trace, and a line of a request without one to name none.
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	useTracing(t, false)
+	h, logs := loggedServer(t)
+	post := func(id, requestID string, traceparent string) {
+		t.Helper()
+		body := fmt.Sprintf(logDeliveryFmt, id)
+		headers := withHeader(signed(logSecret, body), "X-Request-Id", requestID)
+		if traceparent != "" {
+			headers["traceparent"] = traceparent
+		}
+		req, err := http.NewRequest("POST", h.httpURL+"/v1/webhooks/clickfunnels", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", id, resp.StatusCode)
+		}
+	}
+	post("traced-http", "req-traced-http", incomingTraceparent)
+	post("untraced-http", "req-untraced-http", "")
+	body := fmt.Sprintf(logDeliveryFmt, "traced-grpc")
+	ctx := metadata.AppendToOutgoingContext(withToken(logToken), "x-request-id", "req-traced-grpc", "traceparent", incomingTraceparent)
+	if _, err := h.client.Ingest(ctx, &hooknormv1.IngestRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(body), Headers: signed(logSecret, body)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.server.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	traceIDs := map[string]any{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %v\n%s", err, line)
+		}
+		if id, ok := entry["request_id"].(string); ok && strings.HasPrefix(id, "req-") {
+			traceIDs[id] = entry["trace_id"]
+		}
+	}
+	want := map[string]any{"req-traced-http": incomingTraceID, "req-untraced-http": nil, "req-traced-grpc": incomingTraceID}
+	if fmt.Sprint(traceIDs) != fmt.Sprint(want) {
+		t.Errorf("trace ids by request: %v, want %v", traceIDs, want)
+	}
+}
