@@ -154,7 +154,7 @@ wait:
 			if cfg.ShutdownDelay > 0 {
 				code = drain(server, cfg.ShutdownDelay, logger)
 			}
-			logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+			logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
 			break wait
 		case err := <-server.Failed():
 			logger.Error("a listener failed", "error", err)
@@ -181,7 +181,7 @@ func drain(server *transport.Server, delay time.Duration, logger *slog.Logger) i
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(again)
 	server.Drain()
-	logger.Info("shutting down: unready, still serving while load balancers stop sending", "delay", delay)
+	logger.Info("shutting down: unready, still serving while load balancers stop sending", "delay", delay.String())
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
