@@ -14,6 +14,7 @@ import (
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
+	"github.com/cloudevents/sdk-go/v2/extensions"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -49,8 +50,12 @@ As CloudEvents 1.0 (the default; --mode structured or binary):
   datacontenttype  application/json
   dataschema       ` + DataSchema + `
   hooknormsequence the event's sequence in the log
+  traceparent      the W3C trace context of the delivery that stored it, when it has one
+  tracestate       (the Distributed Tracing extension)
   data             the hooknorm.v1.Event as JSON
-As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknorm-Sequence headers.`,
+As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknorm-Sequence headers.
+Either way, an event with trace context is sent with traceparent and tracestate HTTP headers, so an
+endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 		Example: `  hooknorm forward --to http://localhost:3000/hooks --cursor-file .hooknorm-cursor
   hooknorm forward --to https://example.com/events --mode binary --source clickfunnels --type-prefix orders/
   hooknorm forward --to http://localhost:3000/hooks --format event-json --earliest`,
@@ -167,26 +172,37 @@ func (f *forwarder) request(ctx context.Context, e *hooknormv1.Event) (*http.Req
 	if err != nil {
 		return nil, err
 	}
+	var req *http.Request
 	if f.format == "event-json" {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.to, strings.NewReader(string(data)))
-		if err != nil {
+		if req, err = http.NewRequestWithContext(ctx, http.MethodPost, f.to, strings.NewReader(string(data))); err != nil {
 			return nil, err
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Hooknorm-Event-Id", e.GetId())
 		req.Header.Set("Hooknorm-Sequence", strconv.FormatUint(e.GetSequence(), 10))
-		return req, nil
-	}
-	ce, err := CloudEvent(e, data)
-	if err != nil {
-		return nil, err
-	}
-	if f.structured {
-		ctx = binding.WithForceStructured(ctx)
 	} else {
-		ctx = binding.WithForceBinary(ctx)
+		ce, err := CloudEvent(e, data)
+		if err != nil {
+			return nil, err
+		}
+		if f.structured {
+			ctx = binding.WithForceStructured(ctx)
+		} else {
+			ctx = binding.WithForceBinary(ctx)
+		}
+		if req, err = cehttp.NewHTTPRequestFromEvent(ctx, f.to, ce); err != nil {
+			return nil, err
+		}
 	}
-	return cehttp.NewHTTPRequestFromEvent(ctx, f.to, ce)
+	// The request continues the trace of the delivery that stored the event, so a receiver
+	// instrumented with OpenTelemetry joins it.
+	if traceparent := e.GetTraceparent(); traceparent != "" {
+		req.Header.Set("traceparent", traceparent)
+		if tracestate := e.GetTracestate(); tracestate != "" {
+			req.Header.Set("tracestate", tracestate)
+		}
+	}
+	return req, nil
 }
 
 // CloudEvent maps an event to a CloudEvent 1.0 whose data is data, the event as JSON.
@@ -210,6 +226,8 @@ func CloudEvent(e *hooknormv1.Event, data []byte) (cloudevents.Event, error) {
 	ce.SetTime(at)
 	ce.SetDataSchema(DataSchema)
 	ce.SetExtension("hooknormsequence", strconv.FormatUint(e.GetSequence(), 10))
+	// The Distributed Tracing extension: the trace context of the delivery that stored the event.
+	extensions.DistributedTracingExtension{TraceParent: e.GetTraceparent(), TraceState: e.GetTracestate()}.AddTracingAttributes(&ce)
 	if err := ce.SetData(cloudevents.ApplicationJSON, data); err != nil {
 		return ce, err
 	}

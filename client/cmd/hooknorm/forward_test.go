@@ -17,6 +17,9 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -230,4 +233,69 @@ func TestForwardEventJSON(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestForwardCarriesTheTraceContext stores a delivery made within a trace and forwards it, in
+// each format: the request continues the trace in its traceparent and tracestate headers, and a
+// CloudEvent carries them as its Distributed Tracing extension.
+func TestForwardCarriesTheTraceContext(t *testing.T) {
+	// hooknormd reads trace context with the W3C propagator it installs at start (see
+	// server/internal/telemetry); the in-process test server needs it installed here.
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator()) })
+	const traceparent, tracestate = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "vendor=opaque"
+	srv := startServer(t)
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent, "tracestate", tracestate)
+	if _, err := c.Ingest(ctx, client.Delivery{Source: hooknormv1.Source_SOURCE_WEBFLOW,
+		Payload: []byte(`{"triggerType": "form_submission", "payload": {"name": "Contact", "siteId": "s1"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 4)
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		got := req.Header.Get("traceparent") + " " + req.Header.Get("tracestate")
+		if req.Header.Get("Content-Type") != "application/json" || req.Header.Get("ce-id") != "" {
+			ce, err := cehttp.NewEventFromHTTPRequest(req)
+			if err != nil {
+				seen <- err.Error()
+				return
+			}
+			got += " | " + fmt.Sprint(ce.Extensions()["traceparent"]) + " " + fmt.Sprint(ce.Extensions()["tracestate"])
+		} else {
+			io.Copy(io.Discard, req.Body)
+		}
+		seen <- got
+	})}
+	go receiver.Serve(listener)
+	defer receiver.Close()
+	for _, format := range [][]string{{"--mode", "binary"}, {"--mode", "structured"}, {"--format", "event-json"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		go func() {
+			done <- runContext(ctx, append([]string{"forward", "--to", "http://" + listener.Addr().String(), "--earliest"}, format...),
+				strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return map[string]string{serverEnv: srv.GRPCAddr()}[k] })
+		}()
+		want := traceparent + " " + tracestate + " | " + traceparent + " " + tracestate
+		if format[0] == "--format" {
+			want = traceparent + " " + tracestate
+		}
+		select {
+		case got := <-seen:
+			if got != want {
+				t.Errorf("%v: trace context %q, want %q", format, got, want)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v: nothing delivered", format)
+		}
+		cancel()
+		<-done
+	}
 }
