@@ -49,6 +49,7 @@ func main() {
 	subscriberCounts := flag.String("subscribers", "1,1000", "comma-separated subscriber counts to measure hooknormd with")
 	fsync := flag.String("fsync", "periodic", "fsync policy of hooknormd's log: periodic or always")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the hooknormd measurements to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file when it ends")
 	flag.Parse()
 
 	deliveries, err := loadDeliveries()
@@ -77,6 +78,9 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		defer writeAllocations(*memProfile)
+	}
 	for _, field := range strings.Split(*subscriberCounts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || n < 1 {
@@ -94,6 +98,18 @@ func main() {
 
 // offeredRate is the -rate flag: posts per second to offer, or 0 for as fast as possible.
 var offeredRate int
+
+// writeAllocations writes the allocation profile (every allocation sampled so far) to path.
+func writeAllocations(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		fail(err)
+	}
+}
 
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "hooknorm-load:", err)
