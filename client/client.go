@@ -90,6 +90,9 @@ type Delivery struct {
 	Headers map[string]string
 	// IncludeRaw asks for the payload back in the event's raw_payload.
 	IncludeRaw bool
+	// Tenant is the tenant the delivery is for, when its body names none (a Webflow order
+	// names no site); when the body names one, both must agree. Empty otherwise.
+	Tenant string
 }
 
 // Normalize converts one delivery into a typed event; nothing is stored. A refused delivery
@@ -101,6 +104,7 @@ func (c *Client) Normalize(ctx context.Context, d Delivery) (*hooknormv1.Event, 
 		TriggerType: d.TriggerType,
 		Headers:     d.Headers,
 		IncludeRaw:  d.IncludeRaw,
+		Tenant:      d.Tenant,
 	})
 	if err != nil {
 		return nil, wrap(err)
@@ -113,7 +117,7 @@ func (c *Client) Normalize(ctx context.Context, d Delivery) (*hooknormv1.Event, 
 // earlier sequence and Duplicate set.
 func (c *Client) Ingest(ctx context.Context, d Delivery) (*hooknormv1.IngestResponse, error) {
 	resp, err := c.api.Ingest(ctx, &hooknormv1.IngestRequest{
-		Source: d.Source, Payload: d.Payload, TriggerType: d.TriggerType, Headers: d.Headers,
+		Source: d.Source, Payload: d.Payload, TriggerType: d.TriggerType, Headers: d.Headers, Tenant: d.Tenant,
 	})
 	if err != nil {
 		return nil, wrap(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/servertest"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -43,6 +44,27 @@ func TestSendSignsAsTheProviderDoes(t *testing.T) {
 	r = runCLI(t, v1Form, map[string]string{httpEnv: srv.HTTPURL()}, "send", "--source", "webflow", "--trigger", "form_submission", "-")
 	if r.code != exitUsage || !strings.Contains(r.stdout, "SIGNATURE_MISSING") {
 		t.Errorf("unsigned delivery: exit %d, %s", r.code, r.stdout)
+	}
+	// A Webflow order names no site: --tenant gives it one, in the signed webhook URL.
+	r = runCLI(t, "", env, "send", "--source", "webflow", "--trigger", "ecomm_new_order", "--tenant", "site a&b", writeFile(t, `{"orderId": "o-1", "status": "pending"}`))
+	if r.code != exitOK || !strings.Contains(r.stdout, `"sequence": "3"`) {
+		t.Fatalf("Webflow order sent for a tenant: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	c, err := client.New(srv.GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for event, err := range c.Subscribe(ctx, client.Start{HasAfter: true, After: 2}, client.Filter{}, nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if event.GetTenant() != "site a&b" {
+			t.Errorf("the order was stored for tenant %q, want \"site a&b\"", event.GetTenant())
+		}
+		break
 	}
 }
 

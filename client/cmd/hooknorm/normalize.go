@@ -14,7 +14,7 @@ import (
 )
 
 func newNormalizeCommand(stdin io.Reader, conn *connection) *cobra.Command {
-	var source, trigger, output string
+	var source, trigger, tenant, output string
 	var raw bool
 	cmd := &cobra.Command{
 		Use:   "normalize --source clickfunnels|webflow [--trigger TYPE] FILE|-",
@@ -43,7 +43,7 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 				return err
 			}
 			defer c.Close()
-			event, err := c.Normalize(cmd.Context(), client.Delivery{Source: src, Payload: body, TriggerType: trigger, IncludeRaw: raw})
+			event, err := c.Normalize(cmd.Context(), client.Delivery{Source: src, Payload: body, TriggerType: trigger, Tenant: tenant, IncludeRaw: raw})
 			if err != nil {
 				if isInputReason(client.ReasonOf(err)) {
 					return usageError{err}
@@ -58,6 +58,7 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 	}
 	cmd.Flags().StringVar(&source, "source", "", "provider that sent the body: clickfunnels or webflow (required)")
 	cmd.Flags().StringVar(&trigger, "trigger", "", "Webflow trigger type, for an API v1 body (which does not name it)")
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant the body is for, when it names none (a Webflow order's site id)")
 	cmd.Flags().StringVarP(&output, "output", "o", "json", "output format: json (the whole event) or text (a summary)")
 	cmd.Flags().BoolVar(&raw, "raw", false, "include the raw body in the event (raw_payload)")
 	return cmd

@@ -20,7 +20,7 @@ import (
 )
 
 func newSendCommand(stdin io.Reader, getenv func(string) string) *cobra.Command {
-	var source, trigger, secret, httpURL string
+	var source, trigger, tenant, secret, httpURL string
 	defaultHTTP := "http://127.0.0.1:8080"
 	if v := getenv(httpEnv); v != "" {
 		defaultHTTP = v
@@ -48,7 +48,7 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 			if secret == "" {
 				secret, _, _ = strings.Cut(getenv(secretEnv(src)), ",")
 			}
-			target, headers := webhookRequest(strings.TrimRight(httpURL, "/"), src, trigger, strings.TrimSpace(secret), body, time.Now())
+			target, headers := webhookRequest(strings.TrimRight(httpURL, "/"), src, trigger, tenant, strings.TrimSpace(secret), body, time.Now())
 			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, target, bytes.NewReader(body))
 			if err != nil {
 				return usageError{err}
@@ -81,6 +81,7 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 	}
 	cmd.Flags().StringVar(&source, "source", "", "provider the body comes from: clickfunnels or webflow (required)")
 	cmd.Flags().StringVar(&trigger, "trigger", "", "Webflow trigger type, for an API v1 body (posted to /v1/webhooks/webflow/TYPE)")
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant the delivery is for, when its body names none (a Webflow order's site id; posted as ?tenant=)")
 	cmd.Flags().StringVar(&secret, "secret", "", "secret to sign with (default: "+secretEnv(hooknormv1.Source_SOURCE_CLICKFUNNELS)+" or "+secretEnv(hooknormv1.Source_SOURCE_WEBFLOW)+")")
 	cmd.Flags().StringVar(&httpURL, "http", defaultHTTP, "hooknormd's HTTP base URL (also "+httpEnv+")")
 	return cmd
@@ -94,15 +95,26 @@ func secretEnv(source hooknormv1.Source) string {
 	return "HOOKNORM_CLICKFUNNELS_SECRET"
 }
 
-// webhookRequest is the URL and headers of a delivery as the provider sends it: ClickFunnels
-// signs "<seconds>.<body>", Webflow "<milliseconds>:<body>", both HMAC-SHA256 in lower-case hex.
-func webhookRequest(base string, source hooknormv1.Source, trigger, secret string, body []byte, now time.Time) (string, map[string]string) {
+// webhookRequest is the URL and headers of a delivery as the provider sends it, to the webhook
+// URL for tenant when one is given: ClickFunnels signs "<seconds>.<body>", Webflow
+// "<milliseconds>:<body>", both HMAC-SHA256 in lower-case hex.
+func webhookRequest(base string, source hooknormv1.Source, trigger, tenant, secret string, body []byte, now time.Time) (string, map[string]string) {
 	headers := map[string]string{}
 	sign := func(message string) string {
 		mac := hmac.New(sha256.New, []byte(secret))
 		mac.Write([]byte(message))
 		mac.Write(body)
 		return hex.EncodeToString(mac.Sum(nil))
+	}
+	query := url.Values{}
+	if tenant != "" {
+		query.Set("tenant", tenant)
+	}
+	withQuery := func(target string) string {
+		if len(query) == 0 {
+			return target
+		}
+		return target + "?" + query.Encode()
 	}
 	if source == hooknormv1.Source_SOURCE_WEBFLOW {
 		target := base + "/v1/webhooks/webflow"
@@ -113,17 +125,16 @@ func webhookRequest(base string, source hooknormv1.Source, trigger, secret strin
 			ts := strconv.FormatInt(now.UnixMilli(), 10)
 			headers["X-Webflow-Timestamp"], headers["X-Webflow-Signature"] = ts, sign(ts+":")
 		}
-		return target, headers
+		return withQuery(target), headers
 	}
-	target := base + "/v1/webhooks/clickfunnels"
 	if trigger != "" {
-		target += "?trigger_type=" + url.QueryEscape(trigger)
+		query.Set("trigger_type", trigger)
 	}
 	if secret != "" {
 		ts := strconv.FormatInt(now.Unix(), 10)
 		headers["X-Webhook-ClickFunnels-Timestamp"], headers["X-Webhook-ClickFunnels-Signature"] = ts, sign(ts+".")
 	}
-	return target, headers
+	return withQuery(base + "/v1/webhooks/clickfunnels"), headers
 }
 
 // sourceFlag reads --source, which every delivery command requires.

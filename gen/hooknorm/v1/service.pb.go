@@ -36,7 +36,10 @@ type NormalizeRequest struct {
 	// headers are the provider's HTTP headers (for example x-webflow-timestamp); optional here.
 	Headers map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// include_raw asks for the payload to be echoed back in Event.raw_payload.
-	IncludeRaw    bool `protobuf:"varint,5,opt,name=include_raw,json=includeRaw,proto3" json:"include_raw,omitempty"`
+	IncludeRaw bool `protobuf:"varint,5,opt,name=include_raw,json=includeRaw,proto3" json:"include_raw,omitempty"`
+	// tenant is the tenant the delivery was sent for, given outside the body (see
+	// IngestRequest.tenant).
+	Tenant        string `protobuf:"bytes,6,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -106,6 +109,13 @@ func (x *NormalizeRequest) GetIncludeRaw() bool {
 	return false
 }
 
+func (x *NormalizeRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
 // NormalizeResponse carries the converted event.
 type NormalizeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -164,7 +174,13 @@ type IngestRequest struct {
 	// the body names its type too, both must agree.
 	TriggerType string `protobuf:"bytes,3,opt,name=trigger_type,json=triggerType,proto3" json:"trigger_type,omitempty"`
 	// headers are the provider's HTTP headers, including its signature and timestamp headers.
-	Headers       map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Headers map[string]string `protobuf:"bytes,4,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// tenant is the tenant the delivery was sent for, given outside the body: over HTTP, the
+	// webhook URL's tenant query parameter, such as /v1/webhooks/webflow?tenant=<site id>. It
+	// becomes the event's tenant when the body names none, as Webflow's order, inventory and user
+	// account deliveries do not, so tenant filters and tenant-scoped tokens cover them too. When
+	// the body names a tenant, both must agree. At most 256 bytes.
+	Tenant        string `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -225,6 +241,13 @@ func (x *IngestRequest) GetHeaders() map[string]string {
 		return x.Headers
 	}
 	return nil
+}
+
+func (x *IngestRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
 }
 
 // IngestResponse says where the delivery was stored.
@@ -680,24 +703,26 @@ var File_hooknorm_v1_service_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x19hooknorm/v1/service.proto\x12\vhooknorm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17hooknorm/v1/event.proto\x1a\x18hooknorm/v1/source.proto\"\x9f\x02\n" +
+	"\x19hooknorm/v1/service.proto\x12\vhooknorm.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17hooknorm/v1/event.proto\x1a\x18hooknorm/v1/source.proto\"\xb7\x02\n" +
 	"\x10NormalizeRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\x0e2\x13.hooknorm.v1.SourceR\x06source\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\x12!\n" +
 	"\ftrigger_type\x18\x03 \x01(\tR\vtriggerType\x12D\n" +
 	"\aheaders\x18\x04 \x03(\v2*.hooknorm.v1.NormalizeRequest.HeadersEntryR\aheaders\x12\x1f\n" +
 	"\vinclude_raw\x18\x05 \x01(\bR\n" +
-	"includeRaw\x1a:\n" +
+	"includeRaw\x12\x16\n" +
+	"\x06tenant\x18\x06 \x01(\tR\x06tenant\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"=\n" +
 	"\x11NormalizeResponse\x12(\n" +
-	"\x05event\x18\x01 \x01(\v2\x12.hooknorm.v1.EventR\x05event\"\xf8\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x12.hooknorm.v1.EventR\x05event\"\x90\x02\n" +
 	"\rIngestRequest\x12+\n" +
 	"\x06source\x18\x01 \x01(\x0e2\x13.hooknorm.v1.SourceR\x06source\x12\x18\n" +
 	"\apayload\x18\x02 \x01(\fR\apayload\x12!\n" +
 	"\ftrigger_type\x18\x03 \x01(\tR\vtriggerType\x12A\n" +
-	"\aheaders\x18\x04 \x03(\v2'.hooknorm.v1.IngestRequest.HeadersEntryR\aheaders\x1a:\n" +
+	"\aheaders\x18\x04 \x03(\v2'.hooknorm.v1.IngestRequest.HeadersEntryR\aheaders\x12\x16\n" +
+	"\x06tenant\x18\x05 \x01(\tR\x06tenant\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +

@@ -32,10 +32,19 @@ type Delivery struct {
 	Headers map[string]string
 	// ReceivedAt is when hooknorm received the delivery.
 	ReceivedAt time.Time
+	// Tenant is the tenant the delivery was sent for, given outside the body (the webhook URL's
+	// tenant parameter), or empty. It is the event's tenant when the body names none, as Webflow
+	// order, inventory and user account deliveries do not; when the body names one, both must
+	// agree.
+	Tenant string
 }
 
 // maxTriggerTypeBytes bounds a trigger type given outside the body; real ones are short.
 const maxTriggerTypeBytes = 256
+
+// maxTenantBytes bounds a tenant given outside the body; real ones (a workspace id, a site id)
+// are short.
+const maxTenantBytes = 256
 
 // DefaultMaxBytes is the largest body a Normalizer accepts unless told otherwise: 1 MiB.
 const DefaultMaxBytes = 1 << 20
@@ -102,6 +111,10 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 			"trigger_type must be valid UTF-8 of at most %d bytes, like \"form_submission\"", maxTriggerTypeBytes).AtField("trigger_type")
 	}
+	if len(d.Tenant) > maxTenantBytes || !utf8.ValidString(d.Tenant) {
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"tenant must be valid UTF-8 of at most %d bytes, like a Webflow site id", maxTenantBytes).AtField("tenant")
+	}
 	if int64(len(d.Body)) > n.limits.MaxBytes {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
 			"the body is %d bytes, larger than the %d bytes hooknorm accepts", len(d.Body), n.limits.MaxBytes)
@@ -122,9 +135,17 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	givenTenant := ""
+	switch {
+	case f.tenant == "":
+		f.tenant, givenTenant = d.Tenant, d.Tenant
+	case d.Tenant != "" && d.Tenant != f.tenant:
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"the delivery was sent for tenant %q, but its body names tenant %q: check the tenant in the webhook's URL", d.Tenant, f.tenant).AtField("tenant")
+	}
 	event.Id = f.id
 	if event.Id == "" {
-		event.Id = digest(d.Source, f.eventType, d.Body)
+		event.Id = digest(d.Source, f.eventType, givenTenant, d.Body)
 	}
 	event.Type = f.eventType
 	event.OccurredAt = f.occurredAt
@@ -132,13 +153,20 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	return event, nil
 }
 
-// digest is the id of a delivery that carries none: stable across retries of the same body.
-func digest(source hooknormv1.Source, eventType string, body []byte) string {
+// digest is the id of a delivery that carries none: stable across retries of the same body. A
+// tenant given outside the body is part of it, so that the same body sent for two tenants makes
+// two events.
+func digest(source hooknormv1.Source, eventType, givenTenant string, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))))
 	h.Write([]byte{0})
 	h.Write([]byte(eventType))
 	h.Write([]byte{0})
+	if givenTenant != "" {
+		h.Write([]byte("tenant="))
+		h.Write([]byte(givenTenant))
+		h.Write([]byte{0})
+	}
 	h.Write(body)
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -128,6 +128,7 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 		Source:      req.GetSource(),
 		Body:        req.GetPayload(),
 		TriggerType: req.GetTriggerType(),
+		Tenant:      req.GetTenant(),
 		Headers:     providerHeaders(ctx, req.GetHeaders()),
 		ReceivedAt:  s.now(),
 	})
@@ -165,6 +166,7 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		Source:      req.GetSource(),
 		Body:        req.GetPayload(),
 		TriggerType: req.GetTriggerType(),
+		Tenant:      req.GetTenant(),
 		Headers:     headers,
 		ReceivedAt:  s.now(),
 	})

@@ -362,3 +362,35 @@ func TestSlowSubscriberSlowsNobody(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookURLNamesTheTenant posts Webflow orders, whose bodies name no site, to webhook URLs
+// that name one: each is stored with its URL's tenant, the same order sent for two sites is two
+// events, and a subscription filtered by tenant gets only its site's. A tenant that contradicts
+// the body is refused, with nothing stored.
+func TestWebhookURLNamesTheTenant(t *testing.T) {
+	h := start(t, 1<<20)
+	a := h.ingest(t, "/v1/webhooks/webflow/ecomm_new_order?tenant=site-a", wfV1Order, nil)
+	b := h.ingest(t, "/v1/webhooks/webflow/ecomm_new_order?tenant=site-b", wfV1Order, nil)
+	again := h.ingest(t, "/v1/webhooks/webflow/ecomm_new_order?tenant=site-a", wfV1Order, nil)
+	if a.ID == b.ID || again.ID != a.ID || !*again.Duplicate {
+		t.Errorf("ids %s (site-a), %s (site-b), %s (site-a again, duplicate %v); want two events, the repeat a duplicate", a.ID, b.ID, again.ID, *again.Duplicate)
+	}
+	code, body := h.post(t, "/v1/webhooks/webflow?tenant=site-a", []byte(wfV2Form), nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"tenant"`) || !strings.Contains(string(body), "site1") {
+		t.Errorf("a tenant contradicting the body answered %d: %s", code, body)
+	}
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+
+	events := h.subscribe(t, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}}, 3)
+	var got []string
+	for _, e := range events {
+		got = append(got, fmt.Sprintf("%d:%s", e.GetSequence(), e.GetTenant()))
+	}
+	if fmt.Sprint(got) != "[1:site-a 2:site-b 3:42]" {
+		t.Errorf("stored %v, want [1:site-a 2:site-b 3:42]", got)
+	}
+	filtered := h.subscribe(t, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}, Tenant: "site-b"}, 1)
+	if filtered[0].GetSequence() != 2 || filtered[0].GetWebflow().GetEcommNewOrder().GetOrderId() != "dfa-3f1" {
+		t.Errorf("the site-b subscription got %v", filtered[0])
+	}
+}
