@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,16 +13,7 @@ import (
 // get fetches path and returns the status and body.
 func (h *harness) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(h.httpURL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(body)
+	return getURL(t, h.httpURL+path)
 }
 
 // TestReadinessFollowsTheLog checks /healthz and /readyz while the log is up, then stops the log

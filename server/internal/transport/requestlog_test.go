@@ -290,20 +290,8 @@ func TestLogLinesCarryTheTraceID(t *testing.T) {
 		if traceparent != "" {
 			headers["traceparent"] = traceparent
 		}
-		req, err := http.NewRequest("POST", h.httpURL+"/v1/webhooks/clickfunnels", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d", id, resp.StatusCode)
+		if code, answer := h.post(t, "/v1/webhooks/clickfunnels", []byte(body), headers); code != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", id, code, answer)
 		}
 	}
 	post("traced-http", "req-traced-http", incomingTraceparent)
