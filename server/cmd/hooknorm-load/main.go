@@ -46,10 +46,11 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement posts")
 	concurrency := flag.Int("concurrency", 32, "concurrent posting clients")
 	flag.IntVar(&offeredRate, "rate", 0, "posts per second to offer, spread evenly (latency counts from each post's planned time); 0 posts as fast as the clients can")
-	subscriberCounts := flag.String("subscribers", "1,1000", "comma-separated subscriber counts to measure hooknormd with")
+	subscriberCounts := flag.String("subscribers", "1,1000", "comma-separated subscriber counts to measure hooknormd with; empty measures only the baselines")
 	fsync := flag.String("fsync", "periodic", "fsync policy of hooknormd's log: periodic or always")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the hooknormd measurements to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of every measurement after the ceiling to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file when it ends")
+	floors := flag.Bool("floors", true, "also measure the durable and the domain floor (see floors.go)")
 	flag.Parse()
 
 	deliveries, err := loadDeliveries()
@@ -78,10 +79,23 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *floors {
+		for _, floor := range []struct {
+			name    string
+			measure func([]delivery, int, time.Duration, eventlog.Fsync) (result, error)
+		}{{"durable floor (JetStream)", measureDurableFloor}, {"domain floor (convert+log)", measureDomainFloor}} {
+			r, err := floor.measure(deliveries, *concurrency, *duration, eventlog.Fsync(*fsync))
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", floor.name, err))
+			}
+			fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   round trip p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)\n",
+				floor.name, r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99, float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost))
+		}
+	}
 	if *memProfile != "" {
 		defer writeAllocations(*memProfile)
 	}
-	for _, field := range strings.Split(*subscriberCounts, ",") {
+	for _, field := range strings.FieldsFunc(*subscriberCounts, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || n < 1 {
 			fail(fmt.Errorf("-subscribers: %q is not a positive count", field))

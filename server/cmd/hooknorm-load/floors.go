@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The floors are two more baselines, between the ceiling and hooknormd. Each is a bare net/http
+// handler that does only part of what the contract asks of Ingest, so the run shows how much of
+// the gap to the ceiling is work no implementation can skip, and how much is hooknormd's own.
+//
+//   - The durable floor stores the raw body in a JetStream file stream (embedded, same fsync
+//     policy, a duplicate window keyed by a per-post id) and answers 200 with the sequence once
+//     the store acknowledged it: the least a receiver that loses nothing acknowledged does. It
+//     uses nats-server and nats.go directly, none of hooknorm's code.
+//   - The domain floor converts the body with hooknorm's normalizer and stores the event with
+//     hooknorm's event log, and answers 200: hooknormd's domain work without its transport
+//     (grpc-gateway, interceptors, logs, metrics, tracing) and without subscribers.
+
+// measureDurableFloor measures the durable floor.
+func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration, fsync eventlog.Fsync) (result, error) {
+	dir, err := os.MkdirTemp("", "hooknorm-load-floor-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := server.NewServer(&server.Options{
+		JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true,
+		MaxPayload: eventlog.RecordLimit(normalize.DefaultMaxBytes), SyncAlways: fsync == eventlog.FsyncAlways, SyncInterval: 2 * time.Minute,
+	})
+	if err != nil {
+		return result{}, err
+	}
+	go ns.Start()
+	defer ns.Shutdown()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		return result{}, fmt.Errorf("the floor's NATS server did not start")
+	}
+	conn, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
+	if err != nil {
+		return result{}, err
+	}
+	defer conn.Close()
+	js, err := jetstream.New(conn)
+	if err != nil {
+		return result{}, err
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+		Name: "FLOOR", Subjects: []string{"floor.>"}, Storage: jetstream.FileStorage,
+		MaxAge: time.Hour, Duplicates: time.Hour,
+	}); err != nil {
+		return result{}, err
+	}
+	var ids atomic.Int64
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		msg := &nats.Msg{Subject: "floor.events", Data: body, Header: nats.Header{
+			jetstream.MsgIDHeader: []string{strconv.FormatInt(ids.Add(1), 10)},
+		}}
+		ack, err := js.PublishMsg(r.Context(), msg)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		answer(w, "", ack.Sequence, ack.Duplicate)
+	}
+	return measureHandler(deliveries, concurrency, d, handler)
+}
+
+// measureDomainFloor measures the domain floor.
+func measureDomainFloor(deliveries []delivery, concurrency int, d time.Duration, fsync eventlog.Fsync) (result, error) {
+	dir, err := os.MkdirTemp("", "hooknorm-load-floor-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir: dir, RetentionAge: time.Hour, DuplicateWindow: time.Hour, Fsync: fsync, SyncInterval: 2 * time.Minute,
+		MaxRecordBytes: eventlog.RecordLimit(normalize.DefaultMaxBytes),
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return result{}, err
+	}
+	defer eventLog.Close()
+	normalizer, err := normalize.New(normalize.Limits{})
+	if err != nil {
+		return result{}, err
+	}
+	sources := map[string]hooknormv1.Source{
+		"/v1/webhooks/clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS,
+		"/v1/webhooks/webflow":      hooknormv1.Source_SOURCE_WEBFLOW,
+	}
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		event, err := normalizer.Normalize(normalize.Delivery{Source: sources[r.URL.Path], Body: body, ReceivedAt: time.Now()})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		appended, err := eventLog.Append(r.Context(), event)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		answer(w, event.GetId(), appended.Sequence, appended.Duplicate)
+	}
+	return measureHandler(deliveries, concurrency, d, handler)
+}
+
+// answer writes the body Ingest answers with.
+func answer(w http.ResponseWriter, id string, sequence uint64, duplicate bool) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"id":%q,"sequence":"%d","duplicate":%t}`, id, sequence, duplicate)
+}
+
+// measureHandler serves handler on loopback and posts to it as the ceiling is posted to.
+func measureHandler(deliveries []delivery, concurrency int, d time.Duration, handler http.HandlerFunc) (result, error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(listener)
+	defer srv.Close()
+	_, trips, refused, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	if err != nil {
+		return result{}, err
+	}
+	p50, p99 := percentiles(trips)
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), refused: refused, cpuPerPost: perPost(cpu, len(trips))}, nil
+}
