@@ -46,9 +46,19 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 			headerRawOffset:       []string{strconv.Itoa(offset)},
 		},
 	}
-	ack, err := l.js.PublishMsg(ctx, msg)
+	// An asynchronous publish costs less CPU than a request per append: acknowledgements arrive
+	// on one subscription for all of them. Waiting on the future keeps Append synchronous.
+	future, err := l.js.PublishMsgAsync(msg)
 	if err != nil {
 		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
 	}
-	return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	select {
+	case ack := <-future.Ok():
+		return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+	case err := <-future.Err():
+		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
+	case <-ctx.Done():
+		// The event may still be stored; a retry of the delivery is then answered as a duplicate.
+		return Appended{}, fmt.Errorf("storing event %s: %w", event.GetId(), ctx.Err())
+	}
 }

@@ -72,6 +72,9 @@ type Log struct {
 	infoFirst uint64
 }
 
+// appendTimeout bounds how long an append waits for the log's acknowledgement.
+const appendTimeout = 5 * time.Second
+
 // ErrUnavailable wraps failures to reach the log; the caller may retry.
 var ErrUnavailable = errors.New("the event log is unavailable")
 
@@ -86,7 +89,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
 		return nil, fmt.Errorf("connecting to NATS at %s: %w", cfg.NATSURL, err)
 	}
-	if l.js, err = jetstream.New(l.conn); err != nil {
+	if l.js, err = jetstream.New(l.conn, jetstream.WithPublishAsyncTimeout(appendTimeout)); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
