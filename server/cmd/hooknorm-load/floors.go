@@ -26,8 +26,8 @@ import (
 //
 //   - The durable floor stores the raw body in a JetStream file stream (embedded, same fsync
 //     policy, a duplicate window keyed by a per-post id) and answers 200 with the sequence once
-//     the store acknowledged it: the least a receiver that loses nothing acknowledged does. It
-//     uses nats-server and nats.go directly, none of hooknorm's code.
+//     the store acknowledged it (an asynchronous publish, awaited): the least a receiver that loses
+//     nothing acknowledged does. It uses nats-server and nats.go directly, none of hooknorm's code.
 //   - The domain floor converts the body with hooknorm's normalizer and stores the event with
 //     hooknorm's event log, and answers 200: hooknormd's domain work without its transport
 //     (grpc-gateway, interceptors, logs, metrics, tracing) and without subscribers.
@@ -76,12 +76,17 @@ func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration
 		msg := &nats.Msg{Subject: "floor.events", Data: body, Header: nats.Header{
 			jetstream.MsgIDHeader: []string{strconv.FormatInt(ids.Add(1), 10)},
 		}}
-		ack, err := js.PublishMsg(r.Context(), msg)
+		future, err := js.PublishMsgAsync(msg)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		answer(w, "", ack.Sequence, ack.Duplicate)
+		select {
+		case ack := <-future.Ok():
+			answer(w, "", ack.Sequence, ack.Duplicate)
+		case err := <-future.Err():
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		}
 	}
 	return measureHandler(deliveries, concurrency, d, handler)
 }
