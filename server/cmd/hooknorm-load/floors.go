@@ -150,7 +150,7 @@ func measureHandler(deliveries []delivery, concurrency int, d time.Duration, han
 	srv := &http.Server{Handler: handler}
 	go srv.Serve(listener)
 	defer srv.Close()
-	_, trips, refused, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, prepare(deliveries, 200000))
+	_, trips, refused, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, bodiesFor(deliveries))
 	if err != nil {
 		return result{}, err
 	}
