@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -93,23 +92,11 @@ func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration
 
 // measureDomainFloor measures the domain floor.
 func measureDomainFloor(deliveries []delivery, concurrency int, d time.Duration, fsync eventlog.Fsync) (result, error) {
-	dir, err := os.MkdirTemp("", "hooknorm-load-floor-")
+	eventLog, normalizer, closeDomain, err := openDomain(fsync)
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(dir)
-	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
-		DataDir: dir, RetentionAge: time.Hour, DuplicateWindow: time.Hour, Fsync: fsync, SyncInterval: 2 * time.Minute,
-		MaxRecordBytes: eventlog.RecordLimit(normalize.DefaultMaxBytes),
-	}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return result{}, err
-	}
-	defer eventLog.Close()
-	normalizer, err := normalize.New(normalize.Limits{})
-	if err != nil {
-		return result{}, err
-	}
+	defer closeDomain()
 	sources := map[string]hooknormv1.Source{
 		"/v1/webhooks/clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS,
 		"/v1/webhooks/webflow":      hooknormv1.Source_SOURCE_WEBFLOW,

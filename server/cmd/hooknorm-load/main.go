@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -335,45 +334,48 @@ func prepare(deliveries []delivery, n int) [][]byte {
 }
 
 func measureCeiling(deliveries []delivery, concurrency int, d time.Duration) (result, error) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return result{}, err
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return measureHandler(deliveries, concurrency, d, func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, `{"id":"","sequence":"0","duplicate":false}`)
-	})}
-	go srv.Serve(listener)
-	defer srv.Close()
-	_, trips, _, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, bodiesFor(deliveries))
-	if err != nil {
-		return result{}, err
-	}
-	p50, p99 := percentiles(trips)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), cpuPerPost: perPost(cpu, len(trips))}, nil
+	})
 }
 
-func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, subscribers int, fsync eventlog.Fsync) (result, error) {
+// openDomain opens an event log in a directory of its own and a normalizer, as hooknormd runs
+// them; closeDomain closes the log and removes the directory.
+func openDomain(fsync eventlog.Fsync) (*eventlog.Log, *normalize.Normalizer, func(), error) {
 	dir, err := os.MkdirTemp("", "hooknorm-load-")
 	if err != nil {
-		return result{}, err
+		return nil, nil, nil, err
 	}
-	defer os.RemoveAll(dir)
-	logger := slog.New(slog.DiscardHandler)
 	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
 		DataDir: dir, RetentionAge: time.Hour, DuplicateWindow: time.Hour, Fsync: fsync, SyncInterval: 2 * time.Minute,
 		MaxRecordBytes: eventlog.RecordLimit(normalize.DefaultMaxBytes),
-	}, logger)
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
-		return result{}, err
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
 	}
-	defer eventLog.Close()
+	closeDomain := func() {
+		eventLog.Close()
+		os.RemoveAll(dir)
+	}
 	normalizer, err := normalize.New(normalize.Limits{})
 	if err != nil {
+		closeDomain()
+		return nil, nil, nil, err
+	}
+	return eventLog, normalizer, closeDomain, nil
+}
+
+func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, subscribers int, fsync eventlog.Fsync) (result, error) {
+	eventLog, normalizer, closeDomain, err := openDomain(fsync)
+	if err != nil {
 		return result{}, err
 	}
+	defer closeDomain()
+	logger := slog.New(slog.DiscardHandler)
 	measured := metrics.New() // as hooknormd runs: metrics on
 	srv, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
