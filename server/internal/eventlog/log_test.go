@@ -2,6 +2,7 @@ package eventlog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -225,5 +226,20 @@ func TestEventsSurviveARestart(t *testing.T) {
 	again, err := reopened.Append(context.Background(), event("kept", hooknormv1.Source_SOURCE_CLICKFUNNELS, "contact.created", "7"))
 	if err != nil || !again.Duplicate {
 		t.Errorf("the duplicate window did not survive the restart: %+v %v", again, err)
+	}
+}
+
+// TestAppendFailsWhenTheLogIsGone checks that an append the log cannot acknowledge returns an
+// ErrUnavailable error, which Ingest answers with 503 so the provider retries, rather than
+// waiting for ever or reporting the event stored.
+func TestAppendFailsWhenTheLogIsGone(t *testing.T) {
+	l := open(t, config(t.TempDir()))
+	appendAll(t, l, event("a", hooknormv1.Source_SOURCE_CLICKFUNNELS, "contact.created", ""))
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	appended, err := l.Append(ctx, event("b", hooknormv1.Source_SOURCE_CLICKFUNNELS, "contact.created", ""))
+	if !errors.Is(err, eventlog.ErrUnavailable) || appended.Sequence != 0 {
+		t.Fatalf("Append on a closed log = %+v, %v; want no sequence and ErrUnavailable", appended, err)
 	}
 }
