@@ -1,9 +1,9 @@
 // Command hooknorm-load measures hooknormd under load, beside baselines in the same run: a bare
 // net/http handler that reads the body and answers 200, the ceiling of this machine, and two
-// floors that do part of hooknormd's work (see floors.go). It posts
-// realistic deliveries (the test fixtures, each made unique) from concurrent clients and reports
-// requests per second and the latency from POST to arrival at each subscriber, with 1 and with
-// 1,000 subscribers. Ratios matter, not absolute numbers: machines differ and are shared.
+// floors that do part of hooknormd's work (see floors.go). It posts realistic deliveries (the
+// test fixtures, each made unique) from concurrent clients and reports requests per second and the
+// latency from POST to arrival at each subscriber, with 1 and with 1,000 subscribers. Ratios
+// matter, not absolute numbers: machines differ and are shared.
 //
 //	go run ./server/cmd/hooknorm-load -duration 10s -concurrency 32 -subscribers 1,1000
 package main
