@@ -33,7 +33,9 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/telemetry"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
@@ -41,6 +43,9 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 )
+
+// tracerProvider is the one hooknormd is measured with, set up as hooknormd sets it up.
+var tracerProvider trace.TracerProvider
 
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement posts")
@@ -52,6 +57,14 @@ func main() {
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file when it ends")
 	floors := flag.Bool("floors", true, "also measure the durable and the domain floor (see floors.go)")
 	flag.Parse()
+
+	// Tracing as hooknormd sets it up: from the OTEL_* variables, exporting nothing without them.
+	tracing, err := telemetry.Setup(context.Background(), "load", slog.New(slog.DiscardHandler))
+	if err != nil {
+		fail(err)
+	}
+	defer tracing.Shutdown(context.Background())
+	tracerProvider = tracing.Provider
 
 	deliveries, err := loadDeliveries()
 	if err != nil {
@@ -381,6 +394,7 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	srv, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
 		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
+		TracerProvider: tracerProvider,
 	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured}), logger)
 	if err != nil {
 		return result{}, err
