@@ -46,9 +46,10 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(nameSpanByRoute),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			md := gatewayMetadata(r)
+			md := make(metadata.MD, 2)
+			addCallKey(md, r)
 			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {
-				md = metadata.Join(md, metadata.Pairs(webhookRouteKey, webhookKey))
+				md[webhookRouteKey] = []string{webhookKey}
 			}
 			return md
 		}),

@@ -48,12 +48,11 @@ type requestLogger struct {
 // httpCallContextKey keys an HTTP request's httpCallKey value in its context.
 type httpCallContextKey struct{}
 
-// gatewayMetadata is the metadata the gateway adds to the gRPC call of r: its httpCallKey.
-func gatewayMetadata(r *http.Request) metadata.MD {
+// addCallKey adds to md, the metadata the gateway gives the gRPC call of r, r's httpCallKey.
+func addCallKey(md metadata.MD, r *http.Request) {
 	if key, ok := r.Context().Value(httpCallContextKey{}).(string); ok {
-		return metadata.Pairs(httpCallKey, key)
+		md[httpCallKey] = []string{key}
 	}
-	return nil
 }
 
 // handler logs every request next serves; quiet (probe) paths at debug level, or every request
@@ -131,9 +130,8 @@ func (l *requestLogger) stream(internal bool) grpc.StreamServerInterceptor {
 // begin finds the call's Record: the HTTP request's, for a call the gateway makes (owned is then
 // false: the HTTP layer writes the line), or a new one with the caller's request id if sane.
 func (l *requestLogger) begin(ctx context.Context, method string, internal bool) (_ context.Context, _ *requestlog.Record, owned bool) {
-	md, _ := metadata.FromIncomingContext(ctx)
 	if internal {
-		if keys := md.Get(httpCallKey); len(keys) == 1 {
+		if keys := metadata.ValueFromIncomingContext(ctx, httpCallKey); len(keys) == 1 {
 			if found, ok := l.calls.Load(keys[0]); ok {
 				record := found.(*requestlog.Record)
 				record.SetMethod(method)
@@ -142,7 +140,7 @@ func (l *requestLogger) begin(ctx context.Context, method string, internal bool)
 		}
 	}
 	id := ""
-	if ids := md.Get(requestIDHeader); len(ids) > 0 {
+	if ids := metadata.ValueFromIncomingContext(ctx, requestIDHeader); len(ids) > 0 {
 		id = ids[0]
 	}
 	record := requestlog.New(requestlog.SaneID(id))
