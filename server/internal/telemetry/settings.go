@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"go.opentelemetry.io/contrib/propagators/autoprop"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // Protocols an OTLP exporter speaks, as OTEL_EXPORTER_OTLP_PROTOCOL names them.
@@ -103,4 +106,30 @@ func checkHeaders(variable, value string) error {
 		}
 	}
 	return nil
+}
+
+// defaultPropagators is what OTEL_PROPAGATORS means when it is not set, as the specification
+// says: W3C Trace Context and W3C Baggage.
+const defaultPropagators = "tracecontext,baggage"
+
+// readPropagator builds the propagator OTEL_PROPAGATORS names (tracecontext, baggage, b3,
+// b3multi, jaeger, xray, ottrace, or none), and says which names it is made of. The SDK would
+// fall back to its default on a name it does not know and go on; this refuses it, naming the
+// variable, so a typo does not break every trace that crosses hooknormd.
+func readPropagator(getenv func(string) string) (propagation.TextMapPropagator, string, error) {
+	value := getenv("OTEL_PROPAGATORS")
+	var names []string
+	for _, name := range strings.Split(value, ",") {
+		if name = strings.ToLower(strings.TrimSpace(name)); name != "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		names = strings.Split(defaultPropagators, ",")
+	}
+	propagator, err := autoprop.TextMapPropagator(names...)
+	if err != nil {
+		return nil, "", fmt.Errorf("OTEL_PROPAGATORS=%q is invalid: %v (known: tracecontext, baggage, b3, b3multi, jaeger, xray, ottrace, none)", value, err)
+	}
+	return propagator, strings.Join(names, ","), nil
 }

@@ -1,6 +1,7 @@
 // Package telemetry sets up hooknormd's tracing from the standard OpenTelemetry environment
 // variables: spans are exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, and W3C trace context is propagated always.
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, and trace context is propagated always, with the
+// propagators OTEL_PROPAGATORS names (W3C Trace Context and Baggage by default).
 package telemetry
 
 import (
@@ -13,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -36,12 +36,17 @@ type Tracing struct {
 
 // Setup reads the standard OTEL_* variables from the process environment, where the OpenTelemetry
 // SDK reads the exporter's own settings (headers, certificates, timeout, compression, batching,
-// sampler), and installs globally the tracer provider it builds and the W3C TraceContext and
-// Baggage propagator. With no OTLP endpoint set, nothing is exported. An invalid setting is
+// sampler), and installs globally the tracer provider it builds and the propagator
+// OTEL_PROPAGATORS names (W3C TraceContext and Baggage when unset). With no OTLP endpoint set,
+// nothing is exported. An invalid setting is
 // refused with an error naming its variable. version is the service.version spans carry. Setup
 // logs whether spans are exported, and where: the endpoint, never the headers.
 func Setup(ctx context.Context, version string, logger *slog.Logger) (*Tracing, error) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	propagator, propagators, err := readPropagator(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	otel.SetTextMapPropagator(propagator)
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		logger.Warn("tracing: OpenTelemetry failed; spans may be lost", "error", err)
 	}))
@@ -53,9 +58,9 @@ func Setup(ctx context.Context, version string, logger *slog.Logger) (*Tracing, 
 		provider := noop.NewTracerProvider()
 		otel.SetTracerProvider(provider)
 		if settings.off != "" {
-			logger.Info("tracing: spans are not exported, switched off by " + settings.off + "; W3C trace context is still propagated and stored on events")
+			logger.Info("tracing: spans are not exported, switched off by " + settings.off + "; trace context is still propagated and stored on events", "propagators", propagators)
 		} else {
-			logger.Info("tracing: spans are not exported, set OTEL_EXPORTER_OTLP_ENDPOINT to export them; W3C trace context is still propagated and stored on events")
+			logger.Info("tracing: spans are not exported, set OTEL_EXPORTER_OTLP_ENDPOINT to export them; trace context is still propagated and stored on events", "propagators", propagators)
 		}
 		return &Tracing{Provider: provider, shutdown: func(context.Context) error { return nil }}, nil
 	}
@@ -80,7 +85,7 @@ func Setup(ctx context.Context, version string, logger *slog.Logger) (*Tracing, 
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
 	logger.Info("tracing: spans are exported over OTLP",
-		"endpoint", settings.endpoint, "variable", settings.endpointVariable, "protocol", settings.protocol)
+		"endpoint", settings.endpoint, "variable", settings.endpointVariable, "protocol", settings.protocol, "propagators", propagators)
 	return &Tracing{Provider: provider, Exporting: true, shutdown: provider.Shutdown}, nil
 }
 

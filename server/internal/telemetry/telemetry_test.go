@@ -22,7 +22,7 @@ var otelVariables = []string{
 	"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
 	"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
 	"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_EXPORTER", "OTEL_SDK_DISABLED",
-	"OTEL_TRACES_SAMPLER",
+	"OTEL_TRACES_SAMPLER", "OTEL_PROPAGATORS",
 }
 
 func clearEnv(t *testing.T) {
@@ -163,6 +163,53 @@ func TestWithoutAnEndpointNothingIsExportedButContextFlows(t *testing.T) {
 	}
 }
 
+// TestPropagatorsFromTheEnvironment requires the trace context hooknormd reads and sends to be
+// the one OTEL_PROPAGATORS names: W3C Trace Context when unset, B3 alone when it says b3, and
+// none at all when it says none.
+func TestPropagatorsFromTheEnvironment(t *testing.T) {
+	const (
+		traceID     = "4bf92f3577b34da6a3ce929d0e0e4736"
+		traceparent = "00-" + traceID + "-00f067aa0ba902b7-01"
+		b3          = traceID + "-00f067aa0ba902b7-1"
+	)
+	incoming := propagation.MapCarrier{"traceparent": traceparent, "b3": b3}
+	for _, tc := range []struct {
+		name, value string
+		wantTrace   bool   // whether the incoming context is read
+		wantHeader  string // the header the context is sent in
+	}{
+		{"unset", "", true, "traceparent"},
+		{"W3C and baggage", " tracecontext , baggage ", true, "traceparent"},
+		{"B3 alone", "b3", true, "b3"},
+		{"none", "none", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("OTEL_PROPAGATORS", tc.value)
+			tracing, err := telemetry.Setup(context.Background(), "v0", slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tracing.Shutdown(context.Background())
+			propagator := otel.GetTextMapPropagator()
+			sc := trace.SpanContextFromContext(propagator.Extract(context.Background(), incoming))
+			if got := sc.TraceID().String() == traceID; got != tc.wantTrace {
+				t.Fatalf("incoming trace read: %v, want %v (span context %v)", got, tc.wantTrace, sc)
+			}
+			out := propagation.MapCarrier{}
+			propagator.Inject(trace.ContextWithRemoteSpanContext(context.Background(), sc), out)
+			if tc.wantHeader != "" && !strings.Contains(out[tc.wantHeader], traceID) {
+				t.Errorf("sent %v, want the trace in %s", out, tc.wantHeader)
+			}
+			for _, header := range []string{"traceparent", "b3"} {
+				if header != tc.wantHeader && out[header] != "" {
+					t.Errorf("sent %s: %q, which OTEL_PROPAGATORS=%q does not name", header, out[header], tc.value)
+				}
+			}
+		})
+	}
+}
+
 // TestInvalidSettingsNameTheirVariable requires each invalid setting to be refused with its
 // variable's name, and a header's value never to be repeated.
 func TestInvalidSettingsNameTheirVariable(t *testing.T) {
@@ -180,6 +227,7 @@ func TestInvalidSettingsNameTheirVariable(t *testing.T) {
 		{"header badly escaped", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_TRACES_HEADERS": "authorization=s3cret%zz"}, "OTEL_EXPORTER_OTLP_TRACES_HEADERS is invalid: pair 1"},
 		{"unknown exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER"},
 		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes"}, "OTEL_SDK_DISABLED"},
+		{"unknown propagator", map[string]string{"OTEL_PROPAGATORS": "tracecontext,zipkin"}, "OTEL_PROPAGATORS"},
 		{"resource attributes", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_RESOURCE_ATTRIBUTES": "region"}, "OTEL_RESOURCE_ATTRIBUTES"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
