@@ -17,7 +17,8 @@ import (
 // allowed on top of the body limit so the gRPC and HTTP limits agree.
 const grpcMessageOverhead = 64 << 10
 
-// interceptors are hooknorm's interceptors, from outermost: call metrics (the codes clients get),
+// interceptors are hooknorm's interceptors, from outermost: on the public server, a marker that
+// the call got this far (see unservedCalls); call metrics (the codes clients get),
 // logging (one line per call, with its final code; for the gateway's calls, internal is set and
 // they annotate their HTTP request's line instead), error mapping (refusals to statuses with
 // ErrorInfo), panic recovery and authentication (bearer tokens and their scopes). Every call goes
@@ -30,7 +31,7 @@ type interceptors struct {
 func newInterceptors(logger *slog.Logger, requests *requestLogger, internal bool, auth authenticator, calls *grpcprom.ServerMetrics) interceptors {
 	errs := errorMapper{logger: logger}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
-	return interceptors{
+	chain := interceptors{
 		unary: []grpc.UnaryServerInterceptor{
 			calls.UnaryServerInterceptor(),
 			requests.unary(internal),
@@ -46,6 +47,11 @@ func newInterceptors(logger *slog.Logger, requests *requestLogger, internal bool
 			auth.stream,
 		},
 	}
+	if !internal { // the public server also logs the calls gRPC refuses itself (unservedCalls)
+		chain.unary = append([]grpc.UnaryServerInterceptor{markServedUnary}, chain.unary...)
+		chain.stream = append([]grpc.StreamServerInterceptor{markServedStream}, chain.stream...)
+	}
+	return chain
 }
 
 // chainedUnary is the unary interceptors as one, the first outermost, as grpc.ChainUnaryInterceptor

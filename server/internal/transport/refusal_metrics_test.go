@@ -1,11 +1,16 @@
 package transport_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestHTTPRefusalsOfDeliveriesAreCounted refuses deliveries before they reach gRPC (too large,
@@ -49,5 +54,29 @@ func TestHTTPRefusalsOfDeliveriesAreCounted(t *testing.T) {
 		if v := sum(got, "hooknorm_deliveries_total", check.labels); v != check.want {
 			t.Errorf("hooknorm_deliveries_total%v = %v, want %v", check.labels, v, check.want)
 		}
+	}
+}
+
+// TestGRPCRefusalsBeforeTheServiceAreCounted sends an Ingest and a Normalize over gRPC whose
+// messages are larger than the server takes, which gRPC refuses before any interceptor runs:
+// the delivery is counted as rejected as too large, the normalization is not counted.
+func TestGRPCRefusalsBeforeTheServiceAreCounted(t *testing.T) {
+	h := start(t, 1024)
+	huge := []byte(`{"event_id": "x", "pad": "` + strings.Repeat("x", 100<<10) + `"}`)
+	_, err := h.client.Ingest(context.Background(), &hooknormv1.IngestRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: huge})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("Ingest of %d bytes: %v, want RESOURCE_EXHAUSTED", len(huge), err)
+	}
+	_, err = h.client.Normalize(context.Background(), &hooknormv1.NormalizeRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: huge})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("Normalize of %d bytes: %v, want RESOURCE_EXHAUSTED", len(huge), err)
+	}
+	got := h.scrape(t)
+	tooLarge := map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}
+	if v := sum(got, "hooknorm_deliveries_total", tooLarge); v != 1 {
+		t.Errorf("hooknorm_deliveries_total%v = %v, want 1", tooLarge, v)
+	}
+	if v := sum(got, "hooknorm_deliveries_total", nil); v != 1 {
+		t.Errorf("hooknorm_deliveries_total = %v in all, want 1", v)
 	}
 }

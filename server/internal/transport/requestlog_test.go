@@ -21,7 +21,9 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/verify"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 // lockedBuffer is a log destination the server writes to while the test reads it.
@@ -180,6 +182,18 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		map[string]any{"source": "SOURCE_CLICKFUNNELS", "code": "UNAUTHENTICATED", "outcome": "rejected", "reason": "SIGNATURE_MISMATCH"})
 	grpcIngest("gRPC without a token", "grpc-req-4", context.Background(), second, nil,
 		map[string]any{"code": "UNAUTHENTICATED", "outcome": "rejected", "reason": "TOKEN_MISSING"})
+
+	// A message larger than the server takes is refused by gRPC before any interceptor; it still
+	// gets its line, with the caller's request id.
+	huge := strings.Repeat(" ", 80<<10) + second
+	_, err := h.client.Ingest(metadata.AppendToOutgoingContext(withToken(logToken), "x-request-id", "grpc-req-5"),
+		&hooknormv1.IngestRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(huge)})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("gRPC too large: %v, want RESOURCE_EXHAUSTED", err)
+	}
+	made = append(made, logRequest{name: "gRPC too large", id: "grpc-req-5", absent: []string{"source", "status"},
+		want: map[string]any{"protocol": "grpc", "grpc_method": "/hooknorm.v1.WebhookService/Ingest", "code": "RESOURCE_EXHAUSTED",
+			"outcome": "rejected", "reason": "PAYLOAD_TOO_LARGE", "level": "INFO"}})
 
 	// A subscription the client closes ends cancelled, not refused. Its line is awaited before
 	// the shutdown, which would otherwise end the subscription itself.

@@ -110,7 +110,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	requests := &requestLogger{logger: logger}
 	publicChain := newInterceptors(logger, requests, false, auth, calls)
 	gatewayChain := newInterceptors(logger, requests, true, auth, calls)
-	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider))
+	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider),
+		grpc.StatsHandler(unservedCalls{requests: requests, metrics: cfg.Metrics}))
 	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, publicChain, s.health, calls, publicOpts...)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 

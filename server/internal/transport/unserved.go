@@ -1,0 +1,88 @@
+package transport
+
+import (
+	"context"
+	"sync/atomic"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
+	"github.com/hooknorm/hooknorm/server/internal/requestlog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/status"
+)
+
+// unservedCalls logs and counts the gRPC calls that gRPC itself refuses before any interceptor
+// runs: a request message larger than the limit, or one that cannot be decoded or decompressed.
+// The interceptors log and count every other call; without this, those refusals would leave no
+// trace on hooknormd's side. It is a gRPC stats handler, the one hook such calls still reach.
+type unservedCalls struct {
+	requests *requestLogger
+	metrics  *metrics.Metrics // nil counts nothing
+}
+
+// callProgressKey keys a call's *callProgress in its context.
+type callProgressKey struct{}
+
+// callProgress is what unservedCalls knows of one call.
+type callProgress struct {
+	method    string
+	requestID string      // the caller's x-request-id, if it sent one
+	served    atomic.Bool // set once the call reached the interceptors
+}
+
+// markServed is the outermost interceptor of the public gRPC server: it tells unservedCalls the
+// call reached the interceptors, which log and count it.
+func markServed(ctx context.Context) {
+	if progress, ok := ctx.Value(callProgressKey{}).(*callProgress); ok {
+		progress.served.Store(true)
+	}
+}
+
+func markServedUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	markServed(ctx)
+	return handler(ctx, req)
+}
+
+func markServedStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	markServed(ss.Context())
+	return handler(srv, ss)
+}
+
+// TagRPC starts following a call.
+func (u unservedCalls) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, callProgressKey{}, &callProgress{method: info.FullMethodName})
+}
+
+// HandleRPC notes the caller's request id and, when a call ends in error without having reached
+// the interceptors, writes its log line and counts a refused delivery.
+func (u unservedCalls) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	progress, ok := ctx.Value(callProgressKey{}).(*callProgress)
+	if !ok {
+		return
+	}
+	switch s := s.(type) {
+	case *stats.InHeader:
+		if ids := s.Header.Get(requestIDHeader); len(ids) > 0 {
+			progress.requestID = ids[0]
+		}
+	case *stats.End:
+		if s.Error == nil || progress.served.Load() {
+			return
+		}
+		record := requestlog.New(requestlog.SaneID(progress.requestID))
+		record.SetMethod(progress.method)
+		if progress.method == hooknormv1.WebhookService_Ingest_FullMethodName {
+			body, _ := errorBodyOf(status.Convert(s.Error))
+			reason, _ := reasonByName(body.Reason)
+			u.metrics.Delivery(hooknormv1.Source_SOURCE_UNSPECIFIED, nil, metrics.Rejected, reason)
+		}
+		u.requests.finish(ctx, record, true, s.Error, s.BeginTime)
+	}
+}
+
+// TagConn leaves the connection's context as it is.
+func (unservedCalls) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+// HandleConn ignores connection events.
+func (unservedCalls) HandleConn(context.Context, stats.ConnStats) {}
