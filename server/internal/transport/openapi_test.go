@@ -2,8 +2,10 @@ package transport_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -70,6 +72,39 @@ func TestServedOpenAPIDocumentIsValid(t *testing.T) {
 	for _, route := range httpRules(t) {
 		if !documented[route] {
 			t.Errorf("%s is in http.yaml but not in /openapi.json (it has %v)", route, documented)
+		}
+	}
+
+	// Sources are documented by the names the routes use, and the server takes each of them.
+	wantSources := []any{"clickfunnels", "webflow"}
+	sourceParameters := 0
+	for path, op := range operations {
+		for _, p := range op.Parameters {
+			var enum []any
+			switch {
+			case p.Name == "source" && p.In == "path":
+				enum = p.Enum
+			case p.Name == "sources" && p.In == "query" && p.Items != nil:
+				enum = p.Items.Enum
+			default:
+				continue
+			}
+			sourceParameters++
+			if !reflect.DeepEqual(enum, wantSources) {
+				t.Errorf("%s: %s lists %v, want %v", path, p.Name, enum, wantSources)
+			}
+			if !strings.Contains(p.Description, "clickfunnels") {
+				t.Errorf("%s: %s is described as %q, without the names", path, p.Name, p.Description)
+			}
+		}
+	}
+	if sourceParameters != 4 {
+		t.Errorf("%d source parameters, want 4 (normalize, the two webhook routes and subscribe)", sourceParameters)
+	}
+	for _, name := range wantSources {
+		code, answer := h.post(t, fmt.Sprintf("/v1/webhooks/%s", name), []byte(`{}`), nil)
+		if strings.Contains(string(answer), "SOURCE_REQUIRED") || code == http.StatusNotFound {
+			t.Errorf("POST /v1/webhooks/%s: %d %s, want the documented source taken", name, code, answer)
 		}
 	}
 

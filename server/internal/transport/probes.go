@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hooknorm/hooknorm"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -109,7 +108,7 @@ func (p *probes) routes(next http.Handler) http.Handler {
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			w.Write(hooknorm.OpenAPI)
+			w.Write(servedOpenAPI())
 		default:
 			next.ServeHTTP(w, r)
 		}
