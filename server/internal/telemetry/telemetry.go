@@ -58,7 +58,7 @@ func Setup(ctx context.Context, version string, logger *slog.Logger) (*Tracing, 
 		provider := noop.NewTracerProvider()
 		otel.SetTracerProvider(provider)
 		if settings.off != "" {
-			logger.Info("tracing: spans are not exported, switched off by " + settings.off + "; trace context is still propagated and stored on events", "propagators", propagators)
+			logger.Info("tracing: spans are not exported, switched off by "+settings.off+"; trace context is still propagated and stored on events", "propagators", propagators)
 		} else {
 			logger.Info("tracing: spans are not exported, set OTEL_EXPORTER_OTLP_ENDPOINT to export them; trace context is still propagated and stored on events", "propagators", propagators)
 		}

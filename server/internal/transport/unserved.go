@@ -56,18 +56,22 @@ func (u unservedCalls) TagRPC(ctx context.Context, info *stats.RPCTagInfo) conte
 
 // HandleRPC notes the caller's request id and, when a call ends in error without having reached
 // the interceptors, writes its log line and counts a refused delivery.
+// Every message of every call passes here too, so the event's type is checked before the
+// context is searched.
 func (u unservedCalls) HandleRPC(ctx context.Context, s stats.RPCStats) {
-	progress, ok := ctx.Value(callProgressKey{}).(*callProgress)
-	if !ok {
-		return
-	}
 	switch s := s.(type) {
 	case *stats.InHeader:
-		if ids := s.Header.Get(requestIDHeader); len(ids) > 0 {
-			progress.requestID = ids[0]
+		if progress, ok := ctx.Value(callProgressKey{}).(*callProgress); ok {
+			if ids := s.Header.Get(requestIDHeader); len(ids) > 0 {
+				progress.requestID = ids[0]
+			}
 		}
 	case *stats.End:
-		if s.Error == nil || progress.served.Load() {
+		if s.Error == nil {
+			return
+		}
+		progress, ok := ctx.Value(callProgressKey{}).(*callProgress)
+		if !ok || progress.served.Load() {
 			return
 		}
 		record := requestlog.New(requestlog.SaneID(progress.requestID))
