@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 )
 
@@ -58,8 +60,9 @@ func TestHTTPRefusalsOfDeliveriesAreCounted(t *testing.T) {
 }
 
 // TestGRPCRefusalsBeforeTheServiceAreCounted sends an Ingest and a Normalize over gRPC whose
-// messages are larger than the server takes, which gRPC refuses before any interceptor runs:
-// the delivery is counted as rejected as too large, the normalization is not counted.
+// messages are larger than the server takes, and an Ingest whose message is not Protobuf, which
+// gRPC refuses before any interceptor runs: each delivery is counted as rejected, as too large
+// or as invalid; the normalization is not counted.
 func TestGRPCRefusalsBeforeTheServiceAreCounted(t *testing.T) {
 	h := start(t, 1024)
 	huge := []byte(`{"event_id": "x", "pad": "` + strings.Repeat("x", 100<<10) + `"}`)
@@ -71,12 +74,41 @@ func TestGRPCRefusalsBeforeTheServiceAreCounted(t *testing.T) {
 	if status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("Normalize of %d bytes: %v, want RESOURCE_EXHAUSTED", len(huge), err)
 	}
-	got := h.scrape(t)
-	tooLarge := map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}
-	if v := sum(got, "hooknorm_deliveries_total", tooLarge); v != 1 {
-		t.Errorf("hooknorm_deliveries_total%v = %v, want 1", tooLarge, v)
+	if err := sendUndecodable(context.Background(), h); status.Code(err) != codes.Internal {
+		t.Fatalf("an undecodable Ingest: %v, want gRPC's INTERNAL", err)
 	}
-	if v := sum(got, "hooknorm_deliveries_total", nil); v != 1 {
-		t.Errorf("hooknorm_deliveries_total = %v in all, want 1", v)
+	got := h.scrape(t)
+	for _, check := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}, 1},
+		{map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_INVALID_REQUEST"}, 1},
+		{nil, 2},
+	} {
+		if v := sum(got, "hooknorm_deliveries_total", check.labels); v != check.want {
+			t.Errorf("hooknorm_deliveries_total%v = %v, want %v", check.labels, v, check.want)
+		}
 	}
 }
+
+// sendUndecodable calls Ingest with a request message that is not Protobuf: a field 1 whose
+// length runs past the end.
+func sendUndecodable(ctx context.Context, h *harness) error {
+	var answer []byte
+	return h.conn.Invoke(ctx, hooknormv1.WebhookService_Ingest_FullMethodName, []byte{0x0a, 0x7f, 'x'}, &answer, grpc.ForceCodecV2(rawCodec{}))
+}
+
+// rawCodec sends a []byte message as it is, so a test can send bytes no real client would.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	*v.(*[]byte) = data.Materialize()
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }

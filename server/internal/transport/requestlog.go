@@ -157,10 +157,13 @@ func (l *requestLogger) finish(ctx context.Context, record *requestlog.Record, o
 		reason = body.Reason
 	}
 	record.SetStatus(code.Code(st.Code()).String(), reason)
-	if !owned {
-		return
+	if owned {
+		l.writeLine(ctx, record, grpcLevel(st.Code()), err == nil, started)
 	}
-	level := grpcLevel(st.Code())
+}
+
+// writeLine writes the line of a gRPC call, at level, from its Record.
+func (l *requestLogger) writeLine(ctx context.Context, record *requestlog.Record, level slog.Level, succeeded bool, started time.Time) {
 	if !l.logger.Enabled(ctx, level) {
 		return
 	}
@@ -168,7 +171,7 @@ func (l *requestLogger) finish(ctx context.Context, record *requestlog.Record, o
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		peerAddr = p.Addr.String()
 	}
-	attrs := append(record.Attrs(err == nil),
+	attrs := append(record.Attrs(succeeded),
 		slog.String("protocol", "grpc"),
 		slog.Float64("latency_ms", milliseconds(time.Since(started))),
 		slog.String("peer", peerAddr))

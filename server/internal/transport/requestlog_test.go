@@ -195,6 +195,13 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		want: map[string]any{"protocol": "grpc", "grpc_method": "/hooknorm.v1.WebhookService/Ingest", "code": "RESOURCE_EXHAUSTED",
 			"outcome": "rejected", "reason": "PAYLOAD_TOO_LARGE", "level": "INFO"}})
 
+	if err := sendUndecodable(metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "grpc-req-6"), h); status.Code(err) != codes.Internal {
+		t.Fatalf("gRPC undecodable: %v, want gRPC's INTERNAL", err)
+	}
+	made = append(made, logRequest{name: "gRPC undecodable", id: "grpc-req-6", absent: []string{"source", "status"},
+		want: map[string]any{"protocol": "grpc", "grpc_method": "/hooknorm.v1.WebhookService/Ingest", "code": "INTERNAL",
+			"outcome": "rejected", "reason": "INVALID_REQUEST", "level": "INFO"}})
+
 	// A subscription the client closes ends cancelled, not refused. Its line is awaited before
 	// the shutdown, which would otherwise end the subscription itself.
 	subCtx, closeSubscription := context.WithCancel(context.Background())

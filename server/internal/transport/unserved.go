@@ -2,18 +2,22 @@ package transport
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/requestlog"
+	codepb "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
-// unservedCalls logs and counts the gRPC calls that gRPC itself refuses before any interceptor
-// runs: a request message larger than the limit, or one that cannot be decoded or decompressed.
+// unservedCalls logs and counts the gRPC calls that gRPC itself ends before any interceptor
+// runs: a request message larger than the limit, one that cannot be decoded or decompressed, or
+// a call the client gave up on before sending its request.
 // The interceptors log and count every other call; without this, those refusals would leave no
 // trace on hooknormd's side. It is a gRPC stats handler, the one hook such calls still reach.
 type unservedCalls struct {
@@ -74,15 +78,35 @@ func (u unservedCalls) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		if !ok || progress.served.Load() {
 			return
 		}
+		code := status.Code(s.Error)
 		record := requestlog.New(requestlog.SaneID(progress.requestID))
 		record.SetMethod(progress.method)
-		if progress.method == hooknormv1.WebhookService_Ingest_FullMethodName {
-			body, _ := errorBodyOf(status.Convert(s.Error))
-			reason, _ := reasonByName(body.Reason)
-			u.metrics.Delivery(hooknormv1.Source_SOURCE_UNSPECIFIED, nil, metrics.Rejected, reason)
+		reason, refused := refusedByGRPC(code)
+		if refused {
+			record.SetStatus(codepb.Code(code).String(), ReasonName(reason))
+			if progress.method == hooknormv1.WebhookService_Ingest_FullMethodName {
+				u.metrics.Delivery(hooknormv1.Source_SOURCE_UNSPECIFIED, nil, metrics.Rejected, reason)
+			}
+		} else {
+			record.SetStatus(codepb.Code(code).String(), "")
 		}
-		u.requests.finish(ctx, record, true, s.Error, s.BeginTime)
+		// hooknorm's code never ran: whatever the code, the call was the caller's to fix or drop.
+		u.requests.writeLine(ctx, record, slog.LevelInfo, false, s.BeginTime)
 	}
+}
+
+// refusedByGRPC is the reason of a call gRPC ended with code before the service saw it: too
+// large for a message over the limit, an invalid request for one it could not decode (gRPC
+// answers that INTERNAL) or decompress. A call the client cancelled or let time out was refused
+// nothing.
+func refusedByGRPC(code codes.Code) (hooknormv1.ErrorReason, bool) {
+	switch code {
+	case codes.Canceled, codes.DeadlineExceeded:
+		return hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED, false
+	case codes.ResourceExhausted:
+		return hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE, true
+	}
+	return hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, true
 }
 
 // TagConn leaves the connection's context as it is.
