@@ -92,14 +92,19 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var domainFloor result // measured when -floors is set
 	if *floors {
 		for _, floor := range []struct {
 			name    string
 			measure func([]delivery, int, time.Duration, eventlog.Fsync) (result, error)
-		}{{"durable floor (JetStream)", measureDurableFloor}, {"domain floor (convert+log)", measureDomainFloor}} {
+			domain  bool
+		}{{"durable floor (JetStream)", measureDurableFloor, false}, {"domain floor (convert+log)", measureDomainFloor, true}} {
 			r, err := floor.measure(deliveries, *concurrency, *duration, eventlog.Fsync(*fsync))
 			if err != nil {
 				fail(fmt.Errorf("%s: %w", floor.name, err))
+			}
+			if floor.domain {
+				domainFloor = r
 			}
 			fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   round trip p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)\n",
 				floor.name, r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99, float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost))
@@ -120,6 +125,10 @@ func main() {
 		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals, %d refused with 503\n",
 			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
 			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
+		if domainFloor.rate > 0 && offeredRate == 0 {
+			fmt.Printf("%-28s %9s (%3.0f%% of the domain floor's req/s; the transport and the subscribers cost %s per post more)\n",
+				"", "", 100*r.rate/domainFloor.rate, r.cpuPerPost-domainFloor.cpuPerPost)
+		}
 	}
 }
 
