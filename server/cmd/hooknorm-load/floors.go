@@ -19,9 +19,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// The floors are two more baselines, between the ceiling and hooknormd. Each is a bare net/http
+// The floors are more baselines, between the ceiling and hooknormd. Each is a bare net/http
 // handler that does only part of what the contract asks of Ingest, so the run shows how much of
 // the gap to the ceiling is work no implementation can skip, and how much is hooknormd's own.
+// Two are here; the third, the fan-out floor, adds subscribers (fanout_floor.go).
 //
 //   - The durable floor stores the raw body in a JetStream file stream (embedded, same fsync
 //     policy, a duplicate window keyed by a per-post id) and answers 200 with the sequence once

@@ -1,9 +1,9 @@
 // Command hooknorm-load measures hooknormd under load, beside baselines in the same run: a bare
-// net/http handler that reads the body and answers 200, the ceiling of this machine, and two
-// floors that do part of hooknormd's work (see floors.go). It posts realistic deliveries (the
-// test fixtures, each made unique) from concurrent clients and reports requests per second and the
-// latency from POST to arrival at each subscriber, with 1 and with 1,000 subscribers. Ratios
-// matter, not absolute numbers: machines differ and are shared.
+// net/http handler that reads the body and answers 200, the ceiling of this machine, and three
+// floors that do part of hooknormd's work (see floors.go and fanout_floor.go). It posts
+// realistic deliveries (the test fixtures, each made unique) from concurrent clients and reports
+// requests per second and the latency from POST to arrival at each subscriber, with 1 and with
+// 1,000 subscribers. Ratios matter, not absolute numbers: machines differ and are shared.
 //
 //	go run ./server/cmd/hooknorm-load -duration 10s -concurrency 32 -subscribers 1,1000
 package main
@@ -55,7 +55,7 @@ func main() {
 	fsync := flag.String("fsync", "periodic", "fsync policy of hooknormd's log: periodic or always")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of every measurement after the ceiling to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file when it ends")
-	floors := flag.Bool("floors", true, "also measure the durable and the domain floor (see floors.go)")
+	floors := flag.Bool("floors", true, "also measure the durable, domain and fan-out floors (see floors.go and fanout_floor.go)")
 	flag.Parse()
 
 	// Tracing as hooknormd sets it up: from the OTEL_* variables, exporting nothing without them.
@@ -118,6 +118,15 @@ func main() {
 		if err != nil || n < 1 {
 			fail(fmt.Errorf("-subscribers: %q is not a positive count", field))
 		}
+		var fanoutFloor result
+		if *floors {
+			if fanoutFloor, err = measureFanoutFloor(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync)); err != nil {
+				fail(fmt.Errorf("fan-out floor: %w", err))
+			}
+			fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals\n",
+				fmt.Sprintf("fan-out floor, %d sub(s)", n), fanoutFloor.rate, 100*fanoutFloor.rate/ceiling.rate, fanoutFloor.p50, fanoutFloor.p99,
+				float64(fanoutFloor.p99)/float64(ceiling.p99), fanoutFloor.cpuPerPost, float64(fanoutFloor.cpuPerPost)/float64(ceiling.cpuPerPost), fanoutFloor.posted, fanoutFloor.arrivals)
+		}
 		r, err := measureHooknorm(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync))
 		if err != nil {
 			fail(err)
@@ -126,8 +135,8 @@ func main() {
 			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
 			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
 		if domainFloor.rate > 0 && offeredRate == 0 {
-			fmt.Printf("%-28s %9s (%3.0f%% of the domain floor's req/s; the transport and the subscribers cost %s per post more)\n",
-				"", "", 100*r.rate/domainFloor.rate, r.cpuPerPost-domainFloor.cpuPerPost)
+			fmt.Printf("%-28s %9s (%3.0f%% of the domain floor's req/s, %3.0f%% of the fan-out floor's; CPU per post %s more than the fan-out floor's)\n",
+				"", "", 100*r.rate/domainFloor.rate, 100*r.rate/fanoutFloor.rate, r.cpuPerPost-fanoutFloor.cpuPerPost)
 		}
 	}
 }
@@ -430,14 +439,7 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	}
 	arrivals.wait(latest, 60*time.Second)
 	stop()
-	var latencies []time.Duration
-	for _, received := range arrivals.per {
-		for _, a := range received {
-			if start, ok := sent[a.sequence]; ok {
-				latencies = append(latencies, a.at.Sub(start))
-			}
-		}
-	}
+	latencies := arrivals.latencies(sent)
 	p50, p99 := percentiles(latencies)
 	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused,
 		cpuPerPost: perPost(cpu, len(trips))}, nil
@@ -469,6 +471,20 @@ func (a *arrivals) wait(latest uint64, timeout time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// latencies are the times from each POST's start, as sent holds them by sequence, to each
+// arrival of its event; read them once the subscribers have stopped.
+func (a *arrivals) latencies(sent map[uint64]time.Time) []time.Duration {
+	var out []time.Duration
+	for _, received := range a.per {
+		for _, arrived := range received {
+			if start, ok := sent[arrived.sequence]; ok {
+				out = append(out, arrived.at.Sub(start))
+			}
+		}
+	}
+	return out
 }
 
 // subscribe opens n subscriptions (new events only), a hundred per connection.
