@@ -135,8 +135,13 @@ func main() {
 			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
 			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
 		if domainFloor.rate > 0 && offeredRate == 0 {
-			fmt.Printf("%-28s %9s (%3.0f%% of the domain floor's req/s, %3.0f%% of the fan-out floor's; CPU per post %s more than the fan-out floor's)\n",
-				"", "", 100*r.rate/domainFloor.rate, 100*r.rate/fanoutFloor.rate, r.cpuPerPost-fanoutFloor.cpuPerPost)
+			more := r.cpuPerPost - fanoutFloor.cpuPerPost
+			sign := "+"
+			if more < 0 {
+				sign = "" // a Duration prints its own minus
+			}
+			fmt.Printf("%-28s %9s (%3.0f%% of the domain floor's req/s, %3.0f%% of the fan-out floor's; CPU per post %s%s against the fan-out floor's)\n",
+				"", "", 100*r.rate/domainFloor.rate, 100*r.rate/fanoutFloor.rate, sign, more)
 		}
 	}
 }
