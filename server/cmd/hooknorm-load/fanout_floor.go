@@ -111,8 +111,10 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 			return
 		}
 		answer(w, event.GetId(), appended.Sequence, appended.Duplicate)
-		event.RawPayload, event.Sequence = nil, appended.Sequence // as a subscriber without include_raw gets it
-		hub.publish(appended.Sequence, subscribeFrame(event))
+		if !appended.Duplicate { // a repeated body was handed out when it was stored
+			event.RawPayload, event.Sequence = nil, appended.Sequence // as a subscriber without include_raw gets it
+			hub.publish(appended.Sequence, subscribeFrame(event))
+		}
 	})}
 	go srv.Serve(httpListener)
 	defer srv.Close()

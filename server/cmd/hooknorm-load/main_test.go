@@ -1,0 +1,63 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+)
+
+// TestEveryMeasurementStoresAndDelivers runs each of the load tool's measurements briefly, with
+// few clients and subscribers, so the tool cannot rot unnoticed: each baseline answers posts, and
+// the fan-out floor and hooknormd store every post and deliver every stored event to every
+// subscriber. It checks counts, never speed.
+func TestEveryMeasurementStoresAndDelivers(t *testing.T) {
+	preparedPosts = 3000
+	deliveries, err := loadDeliveries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		clients     = 4
+		subscribers = 3
+		duration    = 300 * time.Millisecond
+	)
+	baselines := map[string]func() (result, error){
+		"ceiling": func() (result, error) { return measureCeiling(deliveries, clients, duration) },
+		"durable floor": func() (result, error) {
+			return measureDurableFloor(deliveries, clients, duration, eventlog.FsyncPeriodic)
+		},
+		"domain floor": func() (result, error) {
+			return measureDomainFloor(deliveries, clients, duration, eventlog.FsyncPeriodic)
+		},
+	}
+	for name, measure := range baselines {
+		r, err := measure()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.posted == 0 || r.rate <= 0 || r.p99 < r.p50 || r.cpuPerPost <= 0 {
+			t.Errorf("%s: %+v, want posts answered, a rate, ordered percentiles and CPU per post", name, r)
+		}
+	}
+	subscribed := map[string]func() (result, error){
+		"fan-out floor": func() (result, error) {
+			return measureFanoutFloor(deliveries, clients, duration, subscribers, eventlog.FsyncPeriodic)
+		},
+		"hooknormd": func() (result, error) {
+			return measureHooknorm(deliveries, clients, duration, subscribers, eventlog.FsyncPeriodic)
+		},
+	}
+	for name, measure := range subscribed {
+		r, err := measure()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.posted == 0 || r.refused != 0 {
+			t.Errorf("%s: %d posts stored, %d refused", name, r.posted, r.refused)
+		}
+		if r.arrivals != r.posted*subscribers {
+			t.Errorf("%s: %d arrivals of %d posts at %d subscribers, want every post at every subscriber", name, r.arrivals, r.posted, subscribers)
+		}
+	}
+}
