@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -10,7 +8,6 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
-	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -85,32 +82,12 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 		return result{}, err
 	}
 
-	sources := map[string]hooknormv1.Source{
-		"/v1/webhooks/clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS,
-		"/v1/webhooks/webflow":      hooknormv1.Source_SOURCE_WEBFLOW,
-	}
 	httpListener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		stop()
 		return result{}, err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		event, err := normalizer.Normalize(normalize.Delivery{Source: sources[r.URL.Path], Body: body, ReceivedAt: time.Now()})
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		appended, err := eventLog.Append(r.Context(), event)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		answer(w, event.GetId(), appended.Sequence, appended.Duplicate)
+	srv := &http.Server{Handler: domainHandler(eventLog, normalizer, func(event *hooknormv1.Event, appended eventlog.Appended) {
 		if !appended.Duplicate { // a repeated body was handed out when it was stored
 			event.RawPayload, event.Sequence = nil, appended.Sequence // as a subscriber without include_raw gets it
 			hub.publish(appended.Sequence, subscribeFrame(event))
@@ -118,23 +95,7 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 	})}
 	go srv.Serve(httpListener)
 	defer srv.Close()
-
-	sent, trips, refused, cpu, err := post("http://"+httpListener.Addr().String(), deliveries, concurrency, d, bodiesFor(deliveries))
-	if err != nil {
-		stop()
-		return result{}, err
-	}
-	latest, err := eventLog.LastSequence(context.Background())
-	if err != nil {
-		stop()
-		return result{}, err
-	}
-	arrivals.wait(latest, 60*time.Second)
-	stop()
-	latencies := arrivals.latencies(sent)
-	p50, p99 := percentiles(latencies)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused,
-		cpuPerPost: perPost(cpu, len(trips))}, nil
+	return postAndDeliver("http://"+httpListener.Addr().String(), eventLog, arrivals, stop, deliveries, concurrency, d)
 }
 
 // subscribeFrame is event encoded as a SubscribeResponse carrying it.

@@ -98,11 +98,17 @@ func measureDomainFloor(deliveries []delivery, concurrency int, d time.Duration,
 		return result{}, err
 	}
 	defer closeDomain()
+	return measureHandler(deliveries, concurrency, d, domainHandler(eventLog, normalizer, nil))
+}
+
+// domainHandler converts a delivery, stores the event and answers as Ingest does; then, when
+// set, is called with each event stored, after the answer.
+func domainHandler(eventLog *eventlog.Log, normalizer *normalize.Normalizer, then func(*hooknormv1.Event, eventlog.Appended)) http.HandlerFunc {
 	sources := map[string]hooknormv1.Source{
 		"/v1/webhooks/clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS,
 		"/v1/webhooks/webflow":      hooknormv1.Source_SOURCE_WEBFLOW,
 	}
-	handler := func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -119,8 +125,10 @@ func measureDomainFloor(deliveries []delivery, concurrency int, d time.Duration,
 			return
 		}
 		answer(w, event.GetId(), appended.Sequence, appended.Duplicate)
+		if then != nil {
+			then(event, appended)
+		}
 	}
-	return measureHandler(deliveries, concurrency, d, handler)
 }
 
 // answer writes the body Ingest answers with.

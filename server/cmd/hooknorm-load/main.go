@@ -433,14 +433,21 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 	if err != nil {
 		return result{}, err
 	}
-	sent, trips, refused, cpu, err := post("http://"+srv.HTTPAddr(), deliveries, concurrency, d, bodiesFor(deliveries))
+	return postAndDeliver("http://"+srv.HTTPAddr(), eventLog, arrivals, stop, deliveries, concurrency, d)
+}
+
+// postAndDeliver posts to base for d, waits until the subscribers whose arrivals are counted have
+// received everything eventLog stored, stops them, and reports the posts and the latency from
+// each POST to each arrival of its event.
+func postAndDeliver(base string, eventLog *eventlog.Log, arrivals *arrivals, stop func(), deliveries []delivery, concurrency int, d time.Duration) (result, error) {
+	stop = sync.OnceFunc(stop) // once the arrivals are in, or on the way out
+	defer stop()
+	sent, trips, refused, cpu, err := post(base, deliveries, concurrency, d, bodiesFor(deliveries))
 	if err != nil {
-		stop()
 		return result{}, err
 	}
 	latest, err := eventLog.LastSequence(context.Background())
 	if err != nil {
-		stop()
 		return result{}, err
 	}
 	arrivals.wait(latest, 60*time.Second)
