@@ -16,14 +16,14 @@ import (
 
 // The fan-out floor is the domain floor with subscribers: a bare net/http handler converts the
 // body with hooknorm's normalizer, stores the event with hooknorm's event log, and answers 200;
-// then the event, encoded once, goes in log order to every stream of a bare gRPC server, one with
-// no interceptors, metrics, tracing or authentication, serving only Subscribe, to the same
-// load subscribers hooknormd serves. It does not read the events back from the log (hooknormd's
-// hub does, so that every replica sees every event) and does not drop a slow subscriber (a full
+// then the event, encoded once, goes in log order to every stream of a bare gRPC server (no
+// interceptors, metrics, tracing or authentication, serving only Subscribe), to the same load
+// subscribers hooknormd serves. It does not read the events back from the log (hooknormd's hub
+// does, so that every replica sees every event) and does not drop a slow subscriber (a full
 // stream queue holds the others back instead). Each stream sends what is queued for it without
-// waiting in between, so gRPC can write several events at once. It is the least a server that stores each event and
-// sends it to n gRPC streams does, so the distance from it to hooknormd is what hooknormd's own
-// subscription machinery costs.
+// waiting in between, so gRPC can write several events at once. It is the least a server that
+// stores each event and sends it to n gRPC streams does, so the distance from it to hooknormd is
+// what hooknormd's own transport and subscription machinery cost.
 
 // fanoutQueue is how many events a fan-out floor subscriber may have waiting to be sent.
 const fanoutQueue = 4096
