@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -107,6 +108,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		io.Copy(io.Discard, resp.Body) // read to the end, as a client does: one that hangs up early is logged as cancelled
 		resp.Body.Close()
 		if resp.StatusCode != wantStatus {
 			t.Fatalf("%s: status %d, want %d", name, resp.StatusCode, wantStatus)

@@ -143,6 +143,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		closeListener(opsListener)
 		return nil, err
 	}
+	servedOpenAPI() // built before the first request asks for it
 	s.probes = &probes{health: s.health, metricsElsewhere: opsListener != nil}
 	if cfg.Metrics != nil {
 		s.probes.metrics = promhttp.HandlerFor(cfg.Metrics.Registry, promhttp.HandlerOpts{
