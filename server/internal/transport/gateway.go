@@ -124,19 +124,20 @@ type readBody struct {
 // Close does nothing: the bytes are in memory.
 func (readBody) Close() error { return nil }
 
-// forwardHeader passes the providers' headers to the gRPC service, beside the gateway's defaults.
-// A client cannot pass the gateway's own metadata (the webhook route marker, the HTTP call key).
+// forwardHeader passes the providers' headers to the gRPC service, and no other: the service
+// reads nothing else from metadata (the gateway passes the authorization header on its own, and
+// the request's id and trace context travel in its context). So a client cannot pass metadata of
+// its choosing, the gateway's own (the webhook route marker, the HTTP call key) least of all
+// (grpc-gateway's default would forward any Grpc-Metadata-* header), and the call's metadata is
+// not built from headers nobody reads.
 func forwardHeader(key string) (string, bool) {
 	lower := strings.ToLower(key)
-	if strings.Contains(lower, webhookRouteKey) || strings.Contains(lower, httpCallKey) {
-		return "", false
-	}
 	for _, prefix := range forwardedHeaderPrefixes {
 		if strings.HasPrefix(lower, prefix) {
 			return lower, true
 		}
 	}
-	return runtime.DefaultHeaderMatcher(key)
+	return "", false
 }
 
 // sourcesByName maps the provider names used in paths and query strings to Source enum names.
