@@ -12,7 +12,7 @@ import (
 
 // servedOpenAPI is the document /openapi.json serves: the generated one, with sources named as
 // the routes name them (see withRouteSourceNames), or as generated should that fail (a test
-// makes sure it does not). It is built once, on first use.
+// makes sure it does not). It is built once; Start builds it, so no request waits for it.
 var servedOpenAPI = sync.OnceValue(func() []byte {
 	doc, err := withRouteSourceNames(hooknorm.OpenAPI)
 	if err != nil {

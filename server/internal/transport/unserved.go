@@ -17,9 +17,9 @@ import (
 
 // unservedCalls logs and counts the gRPC calls that gRPC itself ends before any interceptor
 // runs: a request message larger than the limit, one that cannot be decoded or decompressed, or
-// a call the client gave up on before sending its request.
-// The interceptors log and count every other call; without this, those refusals would leave no
-// trace on hooknormd's side. It is a gRPC stats handler, the one hook such calls still reach.
+// a call the client gave up on before sending its request. The interceptors log and count every
+// other call; without this, those refusals would leave no trace on hooknormd's side. It is a
+// gRPC stats handler, the one hook such calls still reach.
 type unservedCalls struct {
 	requests *requestLogger
 	metrics  *metrics.Metrics // nil counts nothing
@@ -59,9 +59,8 @@ func (u unservedCalls) TagRPC(ctx context.Context, info *stats.RPCTagInfo) conte
 }
 
 // HandleRPC notes the caller's request id and, when a call ends in error without having reached
-// the interceptors, writes its log line and counts a refused delivery.
-// Every message of every call passes here too, so the event's type is checked before the
-// context is searched.
+// the interceptors, writes its log line and counts a refused delivery. Every message of every
+// call passes here too, so the event's type is checked before the context is searched.
 func (u unservedCalls) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	switch s := s.(type) {
 	case *stats.InHeader:
