@@ -122,8 +122,9 @@ func (h *harness) subscribe(t *testing.T, req *hooknormv1.SubscribeRequest, n in
 	return events
 }
 
-// TestSubscribeSendsHeartbeatsWithTheLatestSequence waits on an idle stream for a heartbeat and
-// then sees a newly ingested event arrive live.
+// TestSubscribeSendsHeartbeatsWithTheLatestSequence waits on an idle stream for a heartbeat,
+// sees newly ingested events arrive live, and after each, once the stream is idle again, a
+// heartbeat with the new latest sequence and cursor.
 func TestSubscribeSendsHeartbeatsWithTheLatestSequence(t *testing.T) {
 	h := start(t, 1<<20)
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
@@ -150,7 +151,22 @@ func TestSubscribeSendsHeartbeatsWithTheLatestSequence(t *testing.T) {
 			if e.GetSequence() != 2 || e.GetId() != "ev-2" {
 				t.Errorf("live event = %v", e)
 			}
-			return
+			break
+		}
+	}
+	for latest := uint64(2); latest <= 3; latest++ {
+		if latest == 3 {
+			h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
+			if msg, err := stream.Recv(); err != nil || msg.GetEvent().GetSequence() != 3 {
+				t.Fatalf("after a heartbeat, %v (%v), want the event at sequence 3 live", msg, err)
+			}
+		}
+		msg, err := stream.Recv() // nothing else is stored: the stream goes idle
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hb := msg.GetHeartbeat(); hb.GetLatestSequence() != latest || hb.GetCursor() != latest {
+			t.Fatalf("on the stream idle after event %d: %v, want a heartbeat with latest sequence and cursor %d", latest, msg, latest)
 		}
 	}
 }
