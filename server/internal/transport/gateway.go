@@ -140,13 +140,34 @@ func forwardHeader(key string) (string, bool) {
 	return "", false
 }
 
-// sourcesByName maps the provider names used in paths and query strings to Source enum names.
-var sourcesByName = map[string]string{
-	"clickfunnels":        hooknormv1.Source_SOURCE_CLICKFUNNELS.String(),
-	"webflow":             hooknormv1.Source_SOURCE_WEBFLOW.String(),
-	"source_clickfunnels": hooknormv1.Source_SOURCE_CLICKFUNNELS.String(),
-	"source_webflow":      hooknormv1.Source_SOURCE_WEBFLOW.String(),
+// routeSources are the sources a path or query string can name: each Source but
+// SOURCE_UNSPECIFIED.
+func routeSources() []hooknormv1.Source {
+	var sources []hooknormv1.Source
+	for number := range len(hooknormv1.Source_name) {
+		if source := hooknormv1.Source(number); source != hooknormv1.Source_SOURCE_UNSPECIFIED {
+			sources = append(sources, source)
+		}
+	}
+	return sources
 }
+
+// routeName is the name of source in the routes: lower case, without the enum's prefix
+// ("clickfunnels").
+func routeName(source hooknormv1.Source) string {
+	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))
+}
+
+// sourcesByName maps the provider names used in paths and query strings, the short ones
+// ("clickfunnels") and the enum's in lower case ("source_clickfunnels"), to Source enum names.
+var sourcesByName = func() map[string]string {
+	byName := map[string]string{}
+	for _, source := range routeSources() {
+		byName[routeName(source)] = source.String()
+		byName[strings.ToLower(source.String())] = source.String()
+	}
+	return byName
+}()
 
 // sourcePathRoots are the path prefixes whose next segment names a source.
 var sourcePathRoots = map[string]bool{"normalize": true, "webhooks": true}

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/hooknorm/hooknorm"
-	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 )
 
 // servedOpenAPI is the document /openapi.json serves: the generated one, with sources named as
@@ -21,15 +20,11 @@ var servedOpenAPI = sync.OnceValue(func() []byte {
 	return doc
 })
 
-// routeSourceNames are the names of the sources in paths and query strings: each Source but
-// SOURCE_UNSPECIFIED, lower case and without its prefix ("clickfunnels", "webflow").
+// routeSourceNames are the names of the route sources, as the OpenAPI document lists them.
 func routeSourceNames() []any {
 	var names []any
-	for number := range len(hooknormv1.Source_name) {
-		source := hooknormv1.Source(number)
-		if source != hooknormv1.Source_SOURCE_UNSPECIFIED {
-			names = append(names, strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_")))
-		}
+	for _, source := range routeSources() {
+		names = append(names, routeName(source))
 	}
 	return names
 }

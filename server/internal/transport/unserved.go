@@ -80,15 +80,14 @@ func (u unservedCalls) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		code := status.Code(s.Error)
 		record := requestlog.New(requestlog.SaneID(progress.requestID))
 		record.SetMethod(progress.method)
-		reason, refused := refusedByGRPC(code)
-		if refused {
-			record.SetStatus(codepb.Code(code).String(), ReasonName(reason))
+		reasonName := ""
+		if reason, refused := refusedByGRPC(code); refused {
+			reasonName = ReasonName(reason)
 			if progress.method == hooknormv1.WebhookService_Ingest_FullMethodName {
 				u.metrics.Delivery(hooknormv1.Source_SOURCE_UNSPECIFIED, nil, metrics.Rejected, reason)
 			}
-		} else {
-			record.SetStatus(codepb.Code(code).String(), "")
 		}
+		record.SetStatus(codepb.Code(code).String(), reasonName)
 		// hooknorm's code never ran: whatever the code, the call was the caller's to fix or drop.
 		u.requests.writeLine(ctx, record, slog.LevelInfo, false, s.BeginTime)
 	}
