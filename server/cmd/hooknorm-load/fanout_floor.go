@@ -2,7 +2,6 @@ package main
 
 import (
 	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -82,20 +81,18 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 		return result{}, err
 	}
 
-	httpListener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		stop()
-		return result{}, err
-	}
-	srv := &http.Server{Handler: domainHandler(eventLog, normalizer, func(event *hooknormv1.Event, appended eventlog.Appended) {
+	base, closeServer, err := serve(domainHandler(eventLog, normalizer, func(event *hooknormv1.Event, appended eventlog.Appended) {
 		if !appended.Duplicate { // a repeated body was handed out when it was stored
 			event.RawPayload, event.Sequence = nil, appended.Sequence // as a subscriber without include_raw gets it
 			hub.publish(appended.Sequence, subscribeFrame(event))
 		}
-	})}
-	go srv.Serve(httpListener)
-	defer srv.Close()
-	return postAndDeliver("http://"+httpListener.Addr().String(), eventLog, arrivals, stop, deliveries, concurrency, d)
+	}))
+	if err != nil {
+		stop()
+		return result{}, err
+	}
+	defer closeServer()
+	return postAndDeliver(base, eventLog, arrivals, stop, deliveries, concurrency, d)
 }
 
 // subscribeFrame is event encoded as a SubscribeResponse carrying it.

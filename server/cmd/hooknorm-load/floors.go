@@ -139,17 +139,26 @@ func answer(w http.ResponseWriter, id string, sequence uint64, duplicate bool) {
 
 // measureHandler serves handler on loopback and posts to it as the ceiling is posted to.
 func measureHandler(deliveries []delivery, concurrency int, d time.Duration, handler http.HandlerFunc) (result, error) {
-	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	base, closeServer, err := serve(handler)
 	if err != nil {
 		return result{}, err
 	}
-	srv := &http.Server{Handler: handler}
-	go srv.Serve(listener)
-	defer srv.Close()
-	_, trips, refused, cpu, err := post("http://"+listener.Addr().String(), deliveries, concurrency, d, bodiesFor(deliveries))
+	defer closeServer()
+	_, trips, refused, cpu, err := post(base, deliveries, concurrency, d, bodiesFor(deliveries))
 	if err != nil {
 		return result{}, err
 	}
 	p50, p99 := percentiles(trips)
 	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), refused: refused, cpuPerPost: perPost(cpu, len(trips))}, nil
+}
+
+// serve serves handler on a free loopback port, returning its base URL and how to stop it.
+func serve(handler http.Handler) (base string, closeServer func(), err error) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: handler}
+	go srv.Serve(listener)
+	return "http://" + listener.Addr().String(), func() { srv.Close() }, nil
 }

@@ -123,17 +123,13 @@ func main() {
 			if fanoutFloor, err = measureFanoutFloor(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync)); err != nil {
 				fail(fmt.Errorf("fan-out floor: %w", err))
 			}
-			fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals\n",
-				fmt.Sprintf("fan-out floor, %d sub(s)", n), fanoutFloor.rate, 100*fanoutFloor.rate/ceiling.rate, fanoutFloor.p50, fanoutFloor.p99,
-				float64(fanoutFloor.p99)/float64(ceiling.p99), fanoutFloor.cpuPerPost, float64(fanoutFloor.cpuPerPost)/float64(ceiling.cpuPerPost), fanoutFloor.posted, fanoutFloor.arrivals)
+			printDelivered(fmt.Sprintf("fan-out floor, %d sub(s)", n), fanoutFloor, ceiling)
 		}
 		r, err := measureHooknorm(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync))
 		if err != nil {
 			fail(err)
 		}
-		fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals, %d refused with 503\n",
-			fmt.Sprintf("hooknormd, %d subscriber(s)", n), r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
-			float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
+		printDelivered(fmt.Sprintf("hooknormd, %d subscriber(s)", n), r, ceiling)
 		if domainFloor.rate > 0 && offeredRate == 0 {
 			more := r.cpuPerPost - fanoutFloor.cpuPerPost
 			sign := "+"
@@ -144,6 +140,13 @@ func main() {
 				"", "", 100*r.rate/domainFloor.rate, 100*r.rate/fanoutFloor.rate, sign, more)
 		}
 	}
+}
+
+// printDelivered prints the line of a measurement with subscribers, beside the ceiling.
+func printDelivered(name string, r, ceiling result) {
+	fmt.Printf("%-28s %9.0f req/s (%3.0f%% of ceiling)   POST->subscriber p50 %8s  p99 %8s (%.1fx the ceiling's p99)   CPU %s per post (%.1fx)   %d stored, %d arrivals, %d refused with 503\n",
+		name, r.rate, 100*r.rate/ceiling.rate, r.p50, r.p99,
+		float64(r.p99)/float64(ceiling.p99), r.cpuPerPost, float64(r.cpuPerPost)/float64(ceiling.cpuPerPost), r.posted, r.arrivals, r.refused)
 }
 
 // offeredRate is the -rate flag: posts per second to offer, or 0 for as fast as possible.
