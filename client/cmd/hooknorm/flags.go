@@ -57,6 +57,20 @@ func (o *filterOptions) filter() (client.Filter, error) {
 	return filter, nil
 }
 
+// open builds the filter the flags describe and dials hooknormd with conn: what tail, forward and
+// replay do before they subscribe. The caller closes the client.
+func (o *filterOptions) open(conn *connection) (*client.Client, client.Filter, error) {
+	filter, err := o.filter()
+	if err != nil {
+		return nil, client.Filter{}, err
+	}
+	c, err := conn.dial()
+	if err != nil {
+		return nil, client.Filter{}, err
+	}
+	return c, filter, nil
+}
+
 // deliveryOptions are the flags saying where and how forward and replay deliver events.
 type deliveryOptions struct {
 	to, format, mode string

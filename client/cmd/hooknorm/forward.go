@@ -75,11 +75,7 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 				start = client.Start{HasAfter: true, After: cursor}
 				fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: resuming after sequence %d from %s\n", cursor, cursorFile)
 			}
-			filter, err := filters.filter()
-			if err != nil {
-				return err
-			}
-			c, err := conn.dial()
+			c, filter, err := filters.open(conn)
 			if err != nil {
 				return err
 			}

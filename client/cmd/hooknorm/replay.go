@@ -43,11 +43,7 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 			if start == (client.Start{}) {
 				return usagef("give where to start: --since, --after or --earliest")
 			}
-			filter, err := filters.filter()
-			if err != nil {
-				return err
-			}
-			c, err := conn.dial()
+			c, filter, err := filters.open(conn)
 			if err != nil {
 				return err
 			}

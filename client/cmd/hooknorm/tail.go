@@ -37,11 +37,7 @@ cursor to resume from.`,
 			if err != nil {
 				return err
 			}
-			filter, err := filters.filter()
-			if err != nil {
-				return err
-			}
-			c, err := conn.dial()
+			c, filter, err := filters.open(conn)
 			if err != nil {
 				return err
 			}
