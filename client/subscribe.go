@@ -74,7 +74,8 @@ func (s *Subscription) reachedHead() bool {
 // breaks, it reconnects with backoff and resumes after the last event it yielded (or the last
 // position a heartbeat confirmed), so a caller sees no gap and no repeat across reconnects. It
 // stops when ctx ends, when the caller stops iterating, or with an error the server gives for the
-// request itself (a bad argument, a missing token, a scope). It yields a *GapError when events
+// request itself (a bad argument, a missing token, a scope, or CURSOR_AHEAD: a cursor beyond the
+// log's newest event, which this log never gave). It yields a *GapError when events
 // were lost to retention, and carries on.
 func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub *Subscription) iter.Seq2[*hooknormv1.Event, error] {
 	if sub == nil {
@@ -159,7 +160,7 @@ func (c *Client) subscribeRequest(start Start, filter Filter, sub *Subscription)
 // final reports whether a stream error is about the request itself, so retrying cannot help.
 func final(err error) bool {
 	switch status.Code(err) {
-	case codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied, codes.Unimplemented, codes.NotFound:
+	case codes.InvalidArgument, codes.OutOfRange, codes.Unauthenticated, codes.PermissionDenied, codes.Unimplemented, codes.NotFound:
 		return true
 	}
 	return errors.Is(err, context.Canceled)

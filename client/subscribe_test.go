@@ -167,3 +167,24 @@ func TestSubscribeStopsOnARefusal(t *testing.T) {
 	}
 	t.Error("the iterator ended without the refusal")
 }
+
+// TestSubscribeStopsOnACursorFromAnotherLog resumes after a sequence the log never reached, as a
+// client does whose hooknormd lost its log: the iterator yields CURSOR_AHEAD once and ends, rather
+// than waiting, or retrying, until the new log passes the cursor.
+func TestSubscribeStopsOnACursorFromAnotherLog(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var yields []error
+	for event, err := range c.Subscribe(ctx, client.Start{HasAfter: true, After: 10}, client.Filter{}, nil) {
+		if event != nil {
+			t.Fatalf("event %d after a cursor beyond the log", event.GetSequence())
+		}
+		yields = append(yields, err)
+	}
+	if len(yields) != 1 || client.ReasonOf(yields[0]) != hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD {
+		t.Errorf("yielded %v, want one CURSOR_AHEAD refusal", yields)
+	}
+}

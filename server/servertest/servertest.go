@@ -39,6 +39,10 @@ func WithHeartbeat(d time.Duration) Option {
 	return func(s *Server) { s.heartbeat = d }
 }
 
+// cursorGrace is how long a test server's subscription resuming after a sequence beyond the
+// newest event waits for the log to reach it before refusing it (5s in hooknormd).
+const cursorGrace = 500 * time.Millisecond
+
 // New starts a hooknormd with default limits on free loopback ports, its event log in a new
 // temporary directory (removed by Close), logging nowhere.
 func New(opts ...Option) (*Server, error) {
@@ -76,7 +80,7 @@ func (s *Server) start() error {
 		return err
 	}
 	svc := service.NewWebhooks(normalizer, service.Options{
-		Log: eventLog, Heartbeat: s.heartbeat, Verifier: verify.NewSignatures(s.secrets, nil),
+		Log: eventLog, Heartbeat: s.heartbeat, CursorGrace: cursorGrace, Verifier: verify.NewSignatures(s.secrets, nil),
 	})
 	server, err := transport.Start(context.Background(), transport.Config{
 		GRPCAddr:          s.grpcAddr,

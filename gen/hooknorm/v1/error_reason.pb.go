@@ -99,6 +99,11 @@ const (
 	// ERROR_REASON_TOO_MANY_STREAMS means the token already holds as many subscriptions open as it
 	// may (RESOURCE_EXHAUSTED, HTTP 429).
 	ErrorReason_ERROR_REASON_TOO_MANY_STREAMS ErrorReason = 22
+	// ERROR_REASON_CURSOR_AHEAD means a subscription asked to resume after a sequence the log has
+	// not reached: the cursor does not come from this log, for example because the log was
+	// recreated and numbers its events from 1 again. Resume from a cursor this log gave, or start
+	// over with earliest (OUT_OF_RANGE, HTTP 400).
+	ErrorReason_ERROR_REASON_CURSOR_AHEAD ErrorReason = 23
 )
 
 // Enum value maps for ErrorReason.
@@ -127,6 +132,7 @@ var (
 		20: "ERROR_REASON_TOKEN_MISSING",
 		21: "ERROR_REASON_OUT_OF_SCOPE",
 		22: "ERROR_REASON_TOO_MANY_STREAMS",
+		23: "ERROR_REASON_CURSOR_AHEAD",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":         0,
@@ -152,6 +158,7 @@ var (
 		"ERROR_REASON_TOKEN_MISSING":       20,
 		"ERROR_REASON_OUT_OF_SCOPE":        21,
 		"ERROR_REASON_TOO_MANY_STREAMS":    22,
+		"ERROR_REASON_CURSOR_AHEAD":        23,
 	}
 )
 
@@ -186,7 +193,7 @@ var File_hooknorm_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\x99\x06\n" +
+	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xb8\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_SOURCE_REQUIRED\x10\x01\x12\x1e\n" +
@@ -211,7 +218,8 @@ const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\x1eERROR_REASON_SIGNATURE_EXPIRED\x10\x13\x12\x1e\n" +
 	"\x1aERROR_REASON_TOKEN_MISSING\x10\x14\x12\x1d\n" +
 	"\x19ERROR_REASON_OUT_OF_SCOPE\x10\x15\x12!\n" +
-	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10\x16B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10\x16\x12\x1d\n" +
+	"\x19ERROR_REASON_CURSOR_AHEAD\x10\x17B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_error_reason_proto_rawDescOnce sync.Once

@@ -71,6 +71,11 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 	if err != nil {
 		return unavailable(err)
 	}
+	if start.HasAfter && start.After > last {
+		if last, err = sub.awaitCursor(ctx, start.After, last); err != nil {
+			return err
+		}
+	}
 	newOnly := start == eventlog.Start{}
 	if newOnly {
 		sub.position = last
@@ -104,6 +109,38 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 		// from the log otherwise.
 		start = eventlog.Start{HasAfter: true, After: sub.position}
 		live, backlog, _ = hub.Join(sub.position, sub.filter, liveBuffer)
+	}
+}
+
+// awaitCursor waits, for the service's grace period, until the log has reached cursor, a
+// sequence beyond its newest event, and returns the newest sequence then. A log that does not
+// reach it never gave that cursor (it was recreated, or the cursor belongs to another
+// deployment): resuming there would skip every event up to it without a word, so the
+// subscription is refused instead.
+func (sub *subscriber) awaitCursor(ctx context.Context, cursor, last uint64) (uint64, error) {
+	deadline := time.NewTimer(sub.svc.grace)
+	defer deadline.Stop()
+	poll := time.NewTicker(sub.svc.grace / 25)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-sub.svc.stopping:
+			return 0, sub.shuttingDown()
+		case <-deadline.C:
+			return 0, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD,
+				"after_sequence %d is beyond the newest event in the log, %d: the cursor does not come from this log "+
+					"(was the log recreated?); resume after a sequence this log gave, or start over with earliest", cursor, last).AtField("after_sequence")
+		case <-poll.C:
+			var err error
+			if last, err = sub.svc.log.FreshLastSequence(ctx); err != nil {
+				return 0, unavailable(err)
+			}
+			if last >= cursor {
+				return last, nil
+			}
+		}
 	}
 }
 

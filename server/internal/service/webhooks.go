@@ -30,6 +30,12 @@ var providerHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 // DefaultHeartbeat is how long a subscription stays silent before a heartbeat.
 const DefaultHeartbeat = 15 * time.Second
 
+// DefaultCursorGrace is how long a subscription that resumes after a sequence the log has not
+// reached waits for the log to reach it before it is refused. A clustered log's newly elected
+// leader may still be applying the last events it acknowledged; a log that was recreated does not
+// catch up.
+const DefaultCursorGrace = 5 * time.Second
+
 // Webhooks serves hooknorm.v1.WebhookService.
 type Webhooks struct {
 	hooknormv1.UnimplementedWebhookServiceServer
@@ -39,6 +45,7 @@ type Webhooks struct {
 	metrics    *metrics.Metrics
 	hub        *fanout.Hub
 	heartbeat  time.Duration
+	grace      time.Duration
 	now        func() time.Time
 
 	stopOnce sync.Once
@@ -65,6 +72,9 @@ type Options struct {
 	Log *eventlog.Log
 	// Heartbeat is how long a subscription stays silent before a heartbeat (DefaultHeartbeat).
 	Heartbeat time.Duration
+	// CursorGrace is how long a subscription resuming after a sequence beyond the newest event
+	// waits for the log to reach it before it is refused (DefaultCursorGrace).
+	CursorGrace time.Duration
 	// Metrics records what happens to deliveries and subscribers; nil records nothing.
 	Metrics *metrics.Metrics
 }
@@ -78,11 +88,15 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = DefaultHeartbeat
 	}
+	if opts.CursorGrace <= 0 {
+		opts.CursorGrace = DefaultCursorGrace
+	}
 	s := &Webhooks{
 		normalizer: normalizer,
 		verifier:   opts.Verifier,
 		log:        opts.Log,
 		heartbeat:  opts.Heartbeat,
+		grace:      opts.CursorGrace,
 		metrics:    opts.Metrics,
 		now:        time.Now,
 		stopping:   make(chan struct{}),

@@ -51,6 +51,7 @@ var answers = map[hooknormv1.ErrorReason]answer{
 	hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING:       {codes.Unauthenticated, http.StatusUnauthorized},
 	hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE:        {codes.PermissionDenied, http.StatusForbidden},
 	hooknormv1.ErrorReason_ERROR_REASON_TOO_MANY_STREAMS:    {codes.ResourceExhausted, http.StatusTooManyRequests},
+	hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD:        {codes.OutOfRange, http.StatusBadRequest},
 }
 
 // fallbackReasons names the reason of a status that carries no ErrorInfo, such as one the

@@ -33,6 +33,7 @@ func TestStreamRefusalsNeedNoStatusOfTheirOwn(t *testing.T) {
 		hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,    // authentication
 		hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,     // the token's scope
 		hooknormv1.ErrorReason_ERROR_REASON_TOO_MANY_STREAMS, // the token's stream limit
+		hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD,     // a cursor beyond the log's newest event
 		hooknormv1.ErrorReason_ERROR_REASON_INTERNAL,         // anything else
 	} {
 		a := answers[reason]

@@ -1,0 +1,111 @@
+package transport_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// TestCursorBeyondTheLogIsRefused resumes after a sequence the log never reached, as a client
+// does whose log was recreated: over gRPC and over HTTP the subscription is refused with
+// CURSOR_AHEAD, naming after_sequence and the newest sequence, instead of waiting silently until
+// the log passes the cursor. A cursor at the newest event is still a valid place to resume.
+func TestCursorBeyondTheLogIsRefused(t *testing.T) {
+	h := startWith(t, 1<<20, service.Options{CursorGrace: 200 * time.Millisecond})
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.Recv()
+	st := status.Convert(err)
+	if err == nil || st.Code() != codes.OutOfRange {
+		t.Fatalf("after_sequence=5 on a log ending at 1 got %v, %v; want OUT_OF_RANGE", msg, err)
+	}
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	if info.GetReason() != transport.ReasonName(hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD) || info.GetMetadata()["field"] != "after_sequence" {
+		t.Errorf("ErrorInfo = %v, want reason CURSOR_AHEAD at after_sequence", info)
+	}
+	if !strings.Contains(st.Message(), "after_sequence 5") || !strings.Contains(st.Message(), "newest event in the log, 1") {
+		t.Errorf("message %q does not name the cursor and the newest sequence", st.Message())
+	}
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+"/v1/events:subscribe?after_sequence=5", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := bufio.NewScanner(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !lines.Scan() {
+		t.Fatalf("HTTP status %d, want 400 and one line", resp.StatusCode)
+	}
+	var frame struct {
+		Error struct {
+			Reason string `json:"reason"`
+			Field  string `json:"field"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(lines.Bytes(), &frame); err != nil || frame.Error.Reason != "CURSOR_AHEAD" || frame.Error.Field != "after_sequence" {
+		t.Errorf("HTTP line %s (%v), want the error body of CURSOR_AHEAD at after_sequence", lines.Text(), err)
+	}
+
+	atHead, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := atHead.Recv(); err != nil || msg.GetHeartbeat().GetCursor() != 1 {
+		t.Errorf("after_sequence=1 on a log ending at 1 got %v, %v; want a heartbeat with cursor 1", msg, err)
+	}
+}
+
+// TestCursorTheLogReachesSoonIsServed resumes after a sequence the log reaches within the grace
+// period, as after a clustered log's leader changes: the subscription waits for it, then serves
+// what follows the cursor.
+func TestCursorTheLogReachesSoonIsServed(t *testing.T) {
+	h := startWith(t, 1<<20, service.Options{CursorGrace: 10 * time.Second})
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // let the subscription find the log short of its cursor
+	h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("resuming after 2 while the log held 1: %v", err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetSequence() != 3 || e.GetId() != "ev-2" {
+				t.Errorf("first event after cursor 2 is %d %s, want 3 ev-2", e.GetSequence(), e.GetId())
+			}
+			return
+		}
+	}
+}
