@@ -27,7 +27,7 @@ func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1
 	if s.log == nil {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Subscribe is not served: this hooknormd has no event log")
 	}
-	start, filter, err := subscription(req)
+	start, filter, err := subscription(req, s.now())
 	if err != nil {
 		return err
 	}
@@ -323,8 +323,12 @@ func (sub *subscriber) shuttingDown() error {
 		"hooknormd is shutting down; resume with after_sequence=%d", sub.position)
 }
 
+// sinceSkew is how far in the future a since start may lie, for clients whose clock runs ahead
+// of hooknormd's; such a start serves new events only.
+const sinceSkew = time.Minute
+
 // subscription reads a request's start and filter, refusing what cannot be served.
-func subscription(req *hooknormv1.SubscribeRequest) (eventlog.Start, eventlog.Filter, error) {
+func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Start, eventlog.Filter, error) {
 	var start eventlog.Start
 	switch from := req.GetStart().(type) {
 	case *hooknormv1.SubscribeRequest_Earliest:
@@ -337,6 +341,11 @@ func subscription(req *hooknormv1.SubscribeRequest) (eventlog.Start, eventlog.Fi
 				"since is not a valid time: %v", err).AtField("since")
 		}
 		start.Since = from.Since.AsTime()
+		if start.Since.After(now.Add(sinceSkew)) {
+			return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+				"since %s is in the future (hooknormd's clock reads %s): a subscription starts at events already received, "+
+					"or, with no start, at new events only", start.Since.Format(time.RFC3339), now.UTC().Format(time.RFC3339)).AtField("since")
+		}
 	}
 	for _, source := range req.GetSources() {
 		if source != hooknormv1.Source_SOURCE_CLICKFUNNELS && source != hooknormv1.Source_SOURCE_WEBFLOW {

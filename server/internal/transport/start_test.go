@@ -15,6 +15,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // TestCursorBeyondTheLogIsRefused resumes after a sequence the log never reached, as a client
@@ -104,6 +105,45 @@ func TestCursorTheLogReachesSoonIsServed(t *testing.T) {
 		if e := msg.GetEvent(); e != nil {
 			if e.GetSequence() != 3 || e.GetId() != "ev-2" {
 				t.Errorf("first event after cursor 2 is %d %s, want 3 ev-2", e.GetSequence(), e.GetId())
+			}
+			return
+		}
+	}
+}
+
+// TestSinceInTheFutureIsRefused asks for events since an hour from now, which no stored event can
+// be: the subscription is refused at since, instead of serving events received before the time
+// asked for. A since a few seconds ahead, as from a client whose clock runs fast, serves new
+// events.
+func TestSinceInTheFutureIsRefused(t *testing.T) {
+	h := start(t, 1<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	later, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Since{Since: timestamppb.New(time.Now().Add(time.Hour))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := later.Recv()
+	if st := status.Convert(err); err == nil || st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "in the future") {
+		t.Fatalf("since an hour ahead got %v, %v; want INVALID_ARGUMENT saying it is in the future", msg, err)
+	}
+
+	skewed, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Since{Since: timestamppb.New(time.Now().Add(5 * time.Second))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := skewed.Recv(); err != nil || msg.GetHeartbeat() == nil {
+		t.Fatalf("since 5s ahead got %v, %v; want the opening heartbeat", msg, err)
+	}
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	for {
+		msg, err := skewed.Recv()
+		if err != nil {
+			t.Fatalf("since 5s ahead: %v", err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			if e.GetId() != "ev-1" {
+				t.Errorf("since 5s ahead served %s, want ev-1", e.GetId())
 			}
 			return
 		}
