@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -347,18 +348,53 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 					"or, with no start, at new events only", start.Since.Format(time.RFC3339), now.UTC().Format(time.RFC3339)).AtField("since")
 		}
 	}
+	var sources []hooknormv1.Source
 	for _, source := range req.GetSources() {
 		if source != hooknormv1.Source_SOURCE_CLICKFUNNELS && source != hooknormv1.Source_SOURCE_WEBFLOW {
 			return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 				"sources lists %v, which is not a provider: expected clickfunnels or webflow", source).AtField("sources")
 		}
+		if !slices.Contains(sources, source) {
+			sources = append(sources, source)
+		}
+	}
+	for _, f := range []struct {
+		name   string
+		values []string
+	}{{"types", req.GetTypes()}, {"type_prefixes", req.GetTypePrefixes()}, {"tenant", []string{req.GetTenant()}}} {
+		if err := boundedFilter(f.name, f.values); err != nil {
+			return start, eventlog.Filter{}, err
+		}
 	}
 	return start, eventlog.Filter{
-		Sources:      req.GetSources(),
+		Sources:      sources,
 		Tenant:       req.GetTenant(),
 		Types:        req.GetTypes(),
 		TypePrefixes: req.GetTypePrefixes(),
 	}, nil
+}
+
+// Bounds of a subscription's filter. The fan-out hub checks every live subscription's filter
+// against every event, so an unbounded list would let one subscriber slow every other one.
+const (
+	maxFilterValues     = 100
+	maxFilterValueBytes = 256
+)
+
+// boundedFilter refuses a filter field with more values, or a longer value, than a subscription
+// may give.
+func boundedFilter(field string, values []string) error {
+	if len(values) > maxFilterValues {
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"%s lists %d values; a subscription may give at most %d", field, len(values), maxFilterValues).AtField(field)
+	}
+	for i, value := range values {
+		if len(value) > maxFilterValueBytes {
+			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+				"%s value %d is %d bytes; event types and tenants are at most %d", field, i+1, len(value), maxFilterValueBytes).AtField(field)
+		}
+	}
+	return nil
 }
 
 // EncodedFrame is a message already in the Protobuf wire format, in two parts the server's codec
