@@ -331,13 +331,14 @@ type SubscribeRequest struct {
 	Start isSubscribeRequest_Start `protobuf_oneof:"start"`
 	// sources keeps only events from these providers; empty means all.
 	Sources []Source `protobuf:"varint,4,rep,packed,name=sources,proto3,enum=hooknorm.v1.Source" json:"sources,omitempty"`
-	// types keeps only events whose type is exactly one of these; empty means all.
+	// types keeps only events whose type is exactly one of these; empty means all. At most 100,
+	// each at most 256 bytes.
 	Types []string `protobuf:"bytes,5,rep,name=types,proto3" json:"types,omitempty"`
 	// type_prefixes keeps only events whose type starts with one of these, for example "orders/"
-	// or "subscription."; empty means all.
+	// or "subscription."; empty means all. At most 100, each at most 256 bytes.
 	TypePrefixes []string `protobuf:"bytes,6,rep,name=type_prefixes,json=typePrefixes,proto3" json:"type_prefixes,omitempty"`
 	// tenant keeps only events of this provider account: a ClickFunnels workspace id or a Webflow
-	// site id; empty means all.
+	// site id, at most 256 bytes; empty means all.
 	Tenant string `protobuf:"bytes,7,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	// include_raw asks for each event's raw_payload.
 	IncludeRaw    bool `protobuf:"varint,8,opt,name=include_raw,json=includeRaw,proto3" json:"include_raw,omitempty"`
@@ -454,12 +455,14 @@ type SubscribeRequest_Earliest struct {
 }
 
 type SubscribeRequest_AfterSequence struct {
-	// after_sequence resumes after the event with this sequence, the last one the caller saw.
+	// after_sequence resumes after the event with this sequence, the last one the caller saw. A
+	// sequence beyond the newest event, which this log never gave, is refused with CURSOR_AHEAD.
 	AfterSequence uint64 `protobuf:"varint,2,opt,name=after_sequence,json=afterSequence,proto3,oneof"`
 }
 
 type SubscribeRequest_Since struct {
-	// since starts at the first event received at or after this time.
+	// since starts at the first event received at or after this time. A time more than a minute
+	// ahead of hooknormd's clock is refused.
 	Since *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3,oneof"`
 }
 
