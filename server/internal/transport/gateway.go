@@ -42,9 +42,10 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, rawBodyMarshaler{Marshaler: jsonMarshaler}),
 		runtime.WithIncomingHeaderMatcher(forwardHeader),
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithErrorHandler(gatewayError),
+		runtime.WithErrorHandler(refusals.gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(nameSpanByRoute),
+		runtime.SetQueryParameterParser(&strictQuery{}),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			md := make(metadata.MD, 2)
 			addCallKey(md, r)

@@ -79,12 +79,6 @@ func writeRejection(w http.ResponseWriter, r *http.Request, refusal *rejection.E
 	writeStatus(w, r, rejectionStatus(refusal))
 }
 
-// gatewayError is the gateway's error handler: every error from a gRPC call or from the gateway
-// itself gets the same errorBody.
-func gatewayError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	writeStatus(w, r, status.Convert(err))
-}
-
 // routingError answers a request no route matches: 404 for an unknown path, 405 for a known path
 // with the wrong method.
 func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
