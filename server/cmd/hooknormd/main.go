@@ -129,6 +129,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		Metrics:           measured,
 		MetricsAddr:       cfg.MetricsAddr,
 		TracerProvider:    tracing.Provider,
+		CORSOrigins:       cfg.CORSOrigins,
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)

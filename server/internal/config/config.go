@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,9 @@ type Config struct {
 	TLSCert, TLSKey string
 	// TLSClientCA (PEM) signs the client certificates gRPC clients must present.
 	TLSClientCA string
+	// CORSOrigins are the web origins (https://app.example.com, or * for any) whose browser pages
+	// may call the HTTP API; empty allows none but the API's own.
+	CORSOrigins []string
 }
 
 // EnvPrefix starts the name of every environment variable hooknormd reads.
@@ -131,6 +136,9 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	if cfg.WebflowSecrets, err = secrets(raw.wfSecrets, raw.wfSecretFile, "webflow-secret-file"); err != nil {
 		return Config{}, err
 	}
+	if cfg.CORSOrigins, err = corsOrigins(raw.corsOrigins); err != nil {
+		return Config{}, err
+	}
 	return cfg, cfg.validate()
 }
 
@@ -138,6 +146,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 // joined, and --version.
 type rawFlags struct {
 	cfSecrets, wfSecrets, cfSecretFile, wfSecretFile string
+	corsOrigins                                      string
 	version                                          bool
 }
 
@@ -174,6 +183,7 @@ func flagSet(cfg *Config, raw *rawFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve gRPC and HTTP over TLS (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA whose client certificates gRPC clients must present (HTTPS verifies one if given: providers present none)")
+	fs.StringVar(&raw.corsOrigins, "cors-origins", "", "web origins whose pages may call the HTTP API from a browser, comma-separated, such as https://app.example.com, or * for any; empty allows none")
 	fs.BoolVar(&cfg.AllowAnonymous, "allow-anonymous", false, "serve the API without tokens even when a listener is reachable beyond loopback")
 	fs.BoolVar(&cfg.AllowUnsigned, "allow-unsigned", false, "accept unsigned deliveries of a provider without secrets even when HTTP listens beyond loopback")
 	fs.BoolVar(&raw.version, "version", false, "print hooknormd's version and exit")
@@ -276,6 +286,28 @@ func secrets(inline, file, fileFlag string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// corsOrigins reads --cors-origins: "*" alone, or origins, each a scheme (http or https) and a
+// host with an optional port, as a browser sends them in its Origin header.
+func corsOrigins(list string) ([]string, error) {
+	var origins []string
+	for _, origin := range strings.Split(list, ",") {
+		if origin = strings.TrimSpace(origin); origin == "" {
+			continue
+		}
+		u, err := url.Parse(origin)
+		if origin != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(origin, "?") || strings.HasSuffix(origin, "#")) {
+			return nil, fmt.Errorf("--cors-origins (%s): %q is not an origin: write the scheme and host, with the port if any, "+
+				"and nothing after, such as https://app.example.com or http://localhost:3000, or * for any", EnvName("cors-origins"), origin)
+		}
+		origins = append(origins, strings.ToLower(origin))
+	}
+	if len(origins) > 1 && slices.Contains(origins, "*") {
+		return nil, fmt.Errorf("--cors-origins (%s): * allows every origin and goes alone, got %q", EnvName("cors-origins"), list)
+	}
+	return origins, nil
 }
 
 // IsLoopback reports whether a listen address (host:port) is reachable only from this machine.

@@ -64,6 +64,10 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		{"metrics address with a bad port", []string{"--metrics-addr", ":99999"}, nil, `--metrics-addr (HOOKNORM_METRICS_ADDR) must be host:port`},
 		{"metrics address taken", []string{"--metrics-addr", "127.0.0.1:8080"}, nil, `--metrics-addr (HOOKNORM_METRICS_ADDR) 127.0.0.1:8080 is already the HTTP or gRPC address`},
 		{"negative shutdown delay", []string{"--shutdown-delay", "-1s"}, nil, `--shutdown-delay (HOOKNORM_SHUTDOWN_DELAY) must not be negative`},
+		{"origin with a path", []string{"--cors-origins", "https://app.example.com/"}, nil, `--cors-origins (HOOKNORM_CORS_ORIGINS): "https://app.example.com/" is not an origin`},
+		{"origin without a scheme", nil, map[string]string{"HOOKNORM_CORS_ORIGINS": "app.example.com"}, `"app.example.com" is not an origin`},
+		{"origin of another scheme", []string{"--cors-origins", "ftp://app.example.com"}, nil, `"ftp://app.example.com" is not an origin`},
+		{"any origin and others", []string{"--cors-origins", "*,https://app.example.com"}, nil, `* allows every origin and goes alone`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,5 +173,22 @@ func TestVersionPrintsAndStops(t *testing.T) {
 	}
 	if _, err := config.Load(nil, env(map[string]string{"HOOKNORM_VERSION": "1.2.3"}), &bytes.Buffer{}); err != nil {
 		t.Errorf("HOOKNORM_VERSION in the environment: %v", err)
+	}
+}
+
+func TestCORSOrigins(t *testing.T) {
+	cfg, err := config.Load([]string{"--cors-origins", " https://App.example.com , http://localhost:3000,"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.CORSOrigins, "|"); got != "https://app.example.com|http://localhost:3000" {
+		t.Errorf("origins %q", got)
+	}
+	cfg, err = config.Load(nil, env(map[string]string{"HOOKNORM_CORS_ORIGINS": "*"}), &bytes.Buffer{})
+	if err != nil || strings.Join(cfg.CORSOrigins, "|") != "*" {
+		t.Errorf("origins %q, %v; want *", cfg.CORSOrigins, err)
+	}
+	if cfg, err = config.Load(nil, env(nil), &bytes.Buffer{}); err != nil || cfg.CORSOrigins != nil {
+		t.Errorf("default origins %q, %v; want none", cfg.CORSOrigins, err)
 	}
 }

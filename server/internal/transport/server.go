@@ -53,6 +53,9 @@ type Config struct {
 	// TracerProvider starts the spans of HTTP requests and gRPC calls; nil means the global one.
 	// Trace context is read and sent with the global propagator.
 	TracerProvider trace.TracerProvider
+	// CORSOrigins are the web origins (or "*" for any) whose browser pages may call the HTTP API;
+	// empty allows none but the API's own.
+	CORSOrigins []string
 }
 
 // Server is a running hooknorm: gRPC and HTTP listeners serving one service.
@@ -157,7 +160,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           traceHTTP(cfg.TracerProvider, requests.handler(s.probes.routes(gateway), false)),
+		Handler:           traceHTTP(cfg.TracerProvider, requests.handler(allowOrigins(cfg.CORSOrigins, s.probes.routes(gateway)), false)),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

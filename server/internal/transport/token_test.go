@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -28,6 +30,12 @@ func tokenHash(token string) string {
 // subscribe to ClickFunnels workspace 42, with one stream at a time.
 func secured(t *testing.T) *harness {
 	t.Helper()
+	return securedWith(t, nil)
+}
+
+// securedWith is secured with its transport configuration changed by configure, if not nil.
+func securedWith(t *testing.T, configure func(*transport.Config)) *harness {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	tokens := fmt.Sprintf(`{"tokens": [
 		{"name": "ops", "sha256": %q, "calls": ["normalize", "ingest", "subscribe"]},
@@ -40,7 +48,7 @@ func secured(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, 1<<20, service.Options{}, guard)
+	return startLogging(t, slog.New(slog.DiscardHandler), 1<<20, service.Options{}, configure, guard)
 }
 
 func withToken(token string) context.Context {
