@@ -65,6 +65,10 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 	}
 	// Registered last, this route wins over the in-process one, which cannot stream.
 	if err := mux.HandlePath(http.MethodGet, subscribeRoute, func(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+		// A stream is never cached, and proxies that buffer answers (nginx) pass each line on as
+		// it is written.
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Accel-Buffering", "no")
 		streams.ServeHTTP(w, r)
 	}); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
@@ -95,6 +99,10 @@ func (m rawBodyMarshaler) Marshal(v any) ([]byte, error) {
 	}
 	return m.Marshaler.Marshal(v)
 }
+
+// StreamContentType is the media type of a streamed answer: newline-delimited JSON, one object
+// per line, rather than one JSON document.
+func (m rawBodyMarshaler) StreamContentType(any) string { return "application/x-ndjson" }
 
 // NewDecoder reads a bytes target verbatim and anything else as JSON. A body limitBody already
 // read is handed over without another copy.

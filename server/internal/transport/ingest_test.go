@@ -209,7 +209,8 @@ func TestNewOnlySubscriptionSkipsEverythingAlreadyStored(t *testing.T) {
 	}
 }
 
-// TestSubscribeOverHTTPIsNDJSON replays the log on the HTTP route, one JSON object per line.
+// TestSubscribeOverHTTPIsNDJSON replays the log on the HTTP route, one JSON object per line, as
+// application/x-ndjson that neither caches nor proxies buffer.
 func TestSubscribeOverHTTPIsNDJSON(t *testing.T) {
 	h := start(t, 1<<20)
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
@@ -230,6 +231,11 @@ func TestSubscribeOverHTTPIsNDJSON(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	for header, want := range map[string]string{"Content-Type": "application/x-ndjson", "Cache-Control": "no-store", "X-Accel-Buffering": "no"} {
+		if got := resp.Header.Get(header); got != want {
+			t.Errorf("%s: %q, want %q", header, got, want)
+		}
 	}
 	lines := bufio.NewScanner(resp.Body)
 	lines.Buffer(nil, 4<<20)
