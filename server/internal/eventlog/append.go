@@ -2,8 +2,11 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/nats-io/nats.go"
@@ -20,12 +23,19 @@ type Appended struct {
 	Duplicate bool
 }
 
+// ErrUnstorable is the error of an event Append refuses to store: one without an id, or whose id
+// or type would break the record's headers. Normalized events never are.
+var ErrUnstorable = errors.New("the event cannot be stored")
+
 // Append stores event durably and returns where. It reads event but must not run concurrently
 // with another use of it. It returns only once the log has acknowledged
 // the write; an error means the event may not be stored and the delivery should be retried.
 func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, error) {
 	if event.GetId() == "" {
-		return Appended{}, fmt.Errorf("an event needs an id to be stored")
+		return Appended{}, fmt.Errorf("%w: it has no id", ErrUnstorable)
+	}
+	if strings.ContainsFunc(event.GetId(), unicode.IsControl) || strings.ContainsFunc(event.GetType(), unicode.IsControl) {
+		return Appended{}, fmt.Errorf("%w: its id %q or type %q holds a control character, which would break the record's headers", ErrUnstorable, event.GetId(), event.GetType())
 	}
 	// The record is the event without raw_payload and sequence, then raw_payload: encode the
 	// event with both cleared, then put them back, rather than copying it.

@@ -243,3 +243,23 @@ func TestAppendFailsWhenTheLogIsGone(t *testing.T) {
 		t.Fatalf("Append on a closed log = %+v, %v; want no sequence and ErrUnavailable", appended, err)
 	}
 }
+
+// TestAppendRefusesWhatWouldBreakTheHeaders appends events whose id or type holds a line break,
+// which would let them write headers of their own into the record: each is refused as
+// unstorable, and nothing is stored.
+func TestAppendRefusesWhatWouldBreakTheHeaders(t *testing.T) {
+	l := open(t, config(t.TempDir()))
+	cf := hooknormv1.Source_SOURCE_CLICKFUNNELS
+	for _, e := range []*hooknormv1.Event{
+		event("", cf, "contact.created", "42"),
+		event("e-1\r\nHooknorm-Type: orders/forged", cf, "contact.created", "42"),
+		event("e-2", cf, "contact.created\nNats-Msg-Id: clickfunnels:e-1", "42"),
+	} {
+		if _, err := l.Append(context.Background(), e); !errors.Is(err, eventlog.ErrUnstorable) {
+			t.Errorf("Append(id %q, type %q) = %v, want ErrUnstorable", e.GetId(), e.GetType(), err)
+		}
+	}
+	if last, err := l.FreshLastSequence(context.Background()); err != nil || last != 0 {
+		t.Errorf("the log's newest sequence is %d (%v), want 0: nothing stored", last, err)
+	}
+}

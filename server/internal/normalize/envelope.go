@@ -2,6 +2,8 @@ package normalize
 
 import (
 	"strconv"
+	"strings"
+	"unicode"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
@@ -25,9 +27,27 @@ func eventTypeOf(members []jsonconv.Member, keys ...string) (string, error) {
 			return "", rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
 				"$.%s is %s, expected the event type as a string", key, jsonconv.DescribeKind(m.Kind())).AtField("$." + key)
 		}
-		return s, nil
+		return s, checkName(s, "$."+key, "the event type")
 	}
 	return "", nil
+}
+
+// maxNameBytes bounds an event's id, type and tenant: real ones are short (a UUID, a trigger
+// type, a site id), and the log keeps them where long ones do not fit.
+const maxNameBytes = 256
+
+// checkName refuses an id, event type or tenant that is longer than maxNameBytes or holds a
+// control character (a line break in one would break the log's record headers), naming field.
+func checkName(value, field, what string) error {
+	if len(value) > maxNameBytes {
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
+			"%s at %s is %d bytes long; hooknorm accepts at most %d", what, field, len(value), maxNameBytes).AtField(field)
+	}
+	if i := strings.IndexFunc(value, unicode.IsControl); i >= 0 {
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
+			"%s at %s has a control character at byte %d; it must be text on one line", what, field, i).AtField(field)
+	}
+	return nil
 }
 
 // timestampField returns a Timestamp field of msg, or nil when it is unset or fd is nil.

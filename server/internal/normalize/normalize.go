@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
@@ -38,13 +39,6 @@ type Delivery struct {
 	// agree.
 	Tenant string
 }
-
-// maxTriggerTypeBytes bounds a trigger type given outside the body; real ones are short.
-const maxTriggerTypeBytes = 256
-
-// maxTenantBytes bounds a tenant given outside the body; real ones (a workspace id, a site id)
-// are short.
-const maxTenantBytes = 256
 
 // DefaultMaxBytes is the largest body a Normalizer accepts unless told otherwise: 1 MiB.
 const DefaultMaxBytes = 1 << 20
@@ -107,13 +101,13 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
 			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source).AtField("source")
 	}
-	if len(d.TriggerType) > maxTriggerTypeBytes || !utf8.ValidString(d.TriggerType) {
+	if len(d.TriggerType) > maxNameBytes || !utf8.ValidString(d.TriggerType) || strings.ContainsFunc(d.TriggerType, unicode.IsControl) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-			"trigger_type must be valid UTF-8 of at most %d bytes, like \"form_submission\"", maxTriggerTypeBytes).AtField("trigger_type")
+			"trigger_type must be valid UTF-8 on one line, of at most %d bytes, like \"form_submission\"", maxNameBytes).AtField("trigger_type")
 	}
-	if len(d.Tenant) > maxTenantBytes || !utf8.ValidString(d.Tenant) {
+	if len(d.Tenant) > maxNameBytes || !utf8.ValidString(d.Tenant) || strings.ContainsFunc(d.Tenant, unicode.IsControl) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-			"tenant must be valid UTF-8 of at most %d bytes, like a Webflow site id", maxTenantBytes).AtField("tenant")
+			"tenant must be valid UTF-8 on one line, of at most %d bytes, like a Webflow site id", maxNameBytes).AtField("tenant")
 	}
 	if int64(len(d.Body)) > n.limits.MaxBytes {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
@@ -133,6 +127,12 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 		event.Payload = &hooknormv1.Event_Webflow{Webflow: wf}
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := checkName(f.id, "$.event_id", "the event id"); err != nil {
+		return nil, err
+	}
+	if err := checkName(f.tenant, "tenant", "the tenant the body names (its workspace_id or site id)"); err != nil {
 		return nil, err
 	}
 	givenTenant := ""

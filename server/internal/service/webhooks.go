@@ -196,6 +196,9 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 	stampTraceContext(ctx, event)
 	appending := time.Now()
 	appended, err := s.log.Append(ctx, event)
+	if errors.Is(err, eventlog.ErrUnstorable) {
+		return nil, err // a conversion that let it through is at fault, not the log: INTERNAL
+	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
