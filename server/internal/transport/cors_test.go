@@ -47,17 +47,7 @@ func TestBrowserPagesOfAllowedOriginsMayCallTheAPI(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+"/v1/events:subscribe?earliest=true", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Origin", pageOrigin)
-	req.Header.Set("Authorization", "Bearer ops-token")
-	stream, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Body.Close()
+	stream := h.open(ctx, t, "/v1/events:subscribe?earliest=true", map[string]string{"Origin": pageOrigin, "Authorization": "Bearer ops-token"})
 	if stream.StatusCode != http.StatusOK || stream.Header.Get("Access-Control-Allow-Origin") != pageOrigin ||
 		!strings.Contains(strings.ToLower(stream.Header.Get("Access-Control-Expose-Headers")), "x-request-id") {
 		t.Errorf("subscription from %s answered %d %v, want 200 readable by it, with its request id", pageOrigin, stream.StatusCode, stream.Header)

@@ -134,6 +134,25 @@ func (h *harness) post(t testing.TB, path string, body []byte, headers map[strin
 	return resp.StatusCode, data
 }
 
+// open sends a GET to path with headers, ending with ctx, and returns the answer as it starts
+// (a subscription streams on); its body is closed when the test ends.
+func (h *harness) open(ctx context.Context, t testing.TB, path string, headers map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, value := range headers {
+		req.Header.Set(key, value)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
 // sourcePath is the provider name used in HTTP paths.
 func sourcePath(source hooknormv1.Source) string {
 	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))

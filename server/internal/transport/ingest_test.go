@@ -218,16 +218,7 @@ func TestSubscribeOverHTTPIsNDJSON(t *testing.T) {
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		h.httpURL+"/v1/events:subscribe?after_sequence=1&sources=clickfunnels&sources=webflow&include_raw=true", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := h.open(ctx, t, "/v1/events:subscribe?after_sequence=1&sources=clickfunnels&sources=webflow&include_raw=true", nil)
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)
 		t.Fatalf("status %d: %s", resp.StatusCode, body)

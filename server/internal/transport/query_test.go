@@ -89,15 +89,7 @@ func TestQueryParametersByEveryName(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+"/v1/events:subscribe?afterSequence=0&typePrefixes=orders/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := h.open(ctx, t, "/v1/events:subscribe?afterSequence=0&typePrefixes=orders/", nil)
 	lines := bufio.NewScanner(resp.Body)
 	lines.Buffer(nil, 1<<20)
 	for lines.Scan() {

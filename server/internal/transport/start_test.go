@@ -50,15 +50,7 @@ func TestCursorBeyondTheLogIsRefused(t *testing.T) {
 		t.Errorf("message %q does not name the cursor and the newest sequence", st.Message())
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+"/v1/events:subscribe?after_sequence=5", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := h.open(ctx, t, "/v1/events:subscribe?after_sequence=5", nil)
 	lines := bufio.NewScanner(resp.Body)
 	if resp.StatusCode != http.StatusBadRequest || !lines.Scan() {
 		t.Fatalf("HTTP status %d, want 400 and one line", resp.StatusCode)
