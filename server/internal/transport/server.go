@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -192,7 +193,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	var watchCtx context.Context
 	watchCtx, s.stopWatch = context.WithCancel(context.Background())
 	go s.probes.watch(watchCtx, readyInterval)
-	logger.Info("hooknormd is serving", "grpc", s.grpcAddr.String(), "http", s.httpAddr.String(), "metrics", s.MetricsAddr())
+	logger.Info("hooknormd is serving", "grpc", s.grpcAddr.String(), "http", s.httpAddr.String(), "metrics", s.MetricsAddr(),
+		"cors_origins", strings.Join(cfg.CORSOrigins, ","))
 	return s, nil
 }
 
