@@ -69,10 +69,11 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 			if err != nil {
 				return err
 			}
+			resumed := false
 			if cursor, ok, err := readCursor(cursorFile); err != nil {
 				return usageError{err}
 			} else if ok {
-				start = client.Start{HasAfter: true, After: cursor}
+				start, resumed = client.Start{HasAfter: true, After: cursor}, true
 				fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: resuming after sequence %d from %s\n", cursor, cursorFile)
 			}
 			c, filter, err := filters.open(conn)
@@ -89,6 +90,9 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 				case errors.As(err, &gap):
 					fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: %v\n", err)
 					continue
+				case resumed && client.ReasonOf(err) == hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD:
+					return fmt.Errorf("%w\n%s holds a cursor this log never gave (the log was recreated, or it is another one): "+
+						"remove it to start over with --earliest or --since", err, cursorFile)
 				case err != nil:
 					return err
 				}

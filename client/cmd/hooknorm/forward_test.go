@@ -299,3 +299,23 @@ func TestForwardCarriesTheTraceContext(t *testing.T) {
 		<-done
 	}
 }
+
+// TestForwardSaysWhenItsCursorFileIsFromAnotherLog resumes from a cursor file beyond the log's
+// newest event, as after the log was recreated: forward stops at once, exit code 1, saying which
+// file to remove, rather than waiting until the new log passes the old cursor.
+func TestForwardSaysWhenItsCursorFileIsFromAnotherLog(t *testing.T) {
+	srv := startServer(t)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	if err := os.WriteFile(cursor, []byte("1000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stderr strings.Builder
+	code := runContext(ctx, []string{"forward", "--to", "http://127.0.0.1:1/hooks", "--cursor-file", cursor}, strings.NewReader(""), io.Discard, &stderr,
+		func(name string) string { return map[string]string{serverEnv: srv.GRPCAddr()}[name] })
+	if code != exitFailed || !strings.Contains(stderr.String(), "after_sequence 1000 is beyond the newest event in the log, 0") ||
+		!strings.Contains(stderr.String(), cursor+" holds a cursor this log never gave") {
+		t.Errorf("exit %d, stderr %q; want 1 and the cursor file named", code, stderr.String())
+	}
+}
