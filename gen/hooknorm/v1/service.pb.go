@@ -332,10 +332,10 @@ type SubscribeRequest struct {
 	// sources keeps only events from these providers; empty means all.
 	Sources []Source `protobuf:"varint,4,rep,packed,name=sources,proto3,enum=hooknorm.v1.Source" json:"sources,omitempty"`
 	// types keeps only events whose type is exactly one of these; empty means all. At most 100,
-	// each at most 256 bytes.
+	// each non-empty and at most 256 bytes.
 	Types []string `protobuf:"bytes,5,rep,name=types,proto3" json:"types,omitempty"`
 	// type_prefixes keeps only events whose type starts with one of these, for example "orders/"
-	// or "subscription."; empty means all. At most 100, each at most 256 bytes.
+	// or "subscription."; empty means all. At most 100, each non-empty and at most 256 bytes.
 	TypePrefixes []string `protobuf:"bytes,6,rep,name=type_prefixes,json=typePrefixes,proto3" json:"type_prefixes,omitempty"`
 	// tenant keeps only events of this provider account: a ClickFunnels workspace id or a Webflow
 	// site id, at most 256 bytes; empty means all.

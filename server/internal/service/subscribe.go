@@ -361,10 +361,14 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 	for _, f := range []struct {
 		name   string
 		values []string
-	}{{"types", req.GetTypes()}, {"type_prefixes", req.GetTypePrefixes()}, {"tenant", []string{req.GetTenant()}}} {
+	}{{"types", req.GetTypes()}, {"type_prefixes", req.GetTypePrefixes()}} {
 		if err := boundedFilter(f.name, f.values); err != nil {
 			return start, eventlog.Filter{}, err
 		}
+	}
+	if len(req.GetTenant()) > maxFilterValueBytes {
+		return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"tenant is %d bytes; tenants are at most %d", len(req.GetTenant()), maxFilterValueBytes).AtField("tenant")
 	}
 	return start, eventlog.Filter{
 		Sources:      sources,
@@ -381,17 +385,22 @@ const (
 	maxFilterValueBytes = 256
 )
 
-// boundedFilter refuses a filter field with more values, or a longer value, than a subscription
-// may give.
+// boundedFilter refuses a list of event types or prefixes with more values, or a longer value,
+// than a subscription may give, or with an empty value: an empty type matches no event (every
+// event has a type), so a subscription with one would wait forever for nothing.
 func boundedFilter(field string, values []string) error {
 	if len(values) > maxFilterValues {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 			"%s lists %d values; a subscription may give at most %d", field, len(values), maxFilterValues).AtField(field)
 	}
 	for i, value := range values {
-		if len(value) > maxFilterValueBytes {
+		switch {
+		case value == "":
 			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"%s value %d is %d bytes; event types and tenants are at most %d", field, i+1, len(value), maxFilterValueBytes).AtField(field)
+				"%s value %d is empty: give event types (or their beginnings), or leave %s out to accept every type", field, i+1, field).AtField(field)
+		case len(value) > maxFilterValueBytes:
+			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+				"%s value %d is %d bytes; event types are at most %d", field, i+1, len(value), maxFilterValueBytes).AtField(field)
 		}
 	}
 	return nil

@@ -15,7 +15,8 @@ import (
 
 // TestFilterBounds subscribes with filters too long to check against every event (the fan-out hub
 // checks each live subscription's filter in turn, so one unbounded filter would slow every
-// subscriber): each is refused at its field, saying what the bound is. Filters at the bounds are
+// subscriber), and with an empty type, which no event has: each is refused at its field, saying
+// what is wrong. Filters at the bounds are
 // served from the log, and a source listed many times is one source (the log refuses a reader
 // whose subjects overlap, which once answered UNAVAILABLE).
 func TestFilterBounds(t *testing.T) {
@@ -37,7 +38,8 @@ func TestFilterBounds(t *testing.T) {
 		{"101 types", &hooknormv1.SubscribeRequest{Types: many(101)}, "types", "types lists 101 values; a subscription may give at most 100"},
 		{"101 prefixes", &hooknormv1.SubscribeRequest{TypePrefixes: many(101)}, "type_prefixes", "type_prefixes lists 101 values"},
 		{"a long prefix", &hooknormv1.SubscribeRequest{TypePrefixes: []string{"orders/", long}}, "type_prefixes", "type_prefixes value 2 is 257 bytes"},
-		{"a long tenant", &hooknormv1.SubscribeRequest{Tenant: long}, "tenant", "tenant value 1 is 257 bytes"},
+		{"a long tenant", &hooknormv1.SubscribeRequest{Tenant: long}, "tenant", "tenant is 257 bytes"},
+		{"an empty type", &hooknormv1.SubscribeRequest{Types: []string{"orders/invoice.paid", ""}}, "types", "types value 2 is empty"},
 	}
 	for _, c := range refused {
 		t.Run(c.name, func(t *testing.T) {
