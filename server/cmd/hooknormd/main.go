@@ -90,7 +90,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		logger.Error("the schema is inconsistent", "error", err)
 		return 1
 	}
-	eventLog, err := eventlog.Open(ctx, eventlog.Config{
+	logConfig := eventlog.Config{
 		DataDir:         cfg.DataDir,
 		NATSURL:         cfg.NATSURL,
 		Replicas:        cfg.NATSReplicas,
@@ -100,7 +100,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		Fsync:           eventlog.Fsync(cfg.Fsync),
 		SyncInterval:    cfg.SyncInterval,
 		MaxRecordBytes:  eventlog.RecordLimit(cfg.MaxBodyBytes),
-	}, logger)
+	}
+	eventLog, err := eventlog.Open(ctx, logConfig, logger)
 	if err != nil {
 		logger.Error("hooknormd could not open its event log", "error", err)
 		return 1
@@ -110,7 +111,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	if cfg.NATSURL != "" {
 		where = "nats=" + cfg.NATSURL
 	}
-	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge.String(), "duplicate_window", cfg.DuplicateWindow.String())
+	window := eventlog.DuplicateWindow(logConfig)
+	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge.String(), "duplicate_window", window.String())
+	if window < cfg.DuplicateWindow {
+		logger.Warn("repeats of an event are recognised only while the log keeps it: the duplicate window is cut to the retention age",
+			"duplicate_window", cfg.DuplicateWindow.String(), "retention_age", cfg.RetentionAge.String())
+	}
 	verifier := verify.NewSignatures(map[hooknormv1.Source][]string{
 		hooknormv1.Source_SOURCE_CLICKFUNNELS: cfg.ClickFunnelsSecrets,
 		hooknormv1.Source_SOURCE_WEBFLOW:      cfg.WebflowSecrets,

@@ -145,12 +145,19 @@ func startEmbedded(cfg Config, opts []nats.Option) (*server.Server, *nats.Conn, 
 	return ns, conn, nil
 }
 
+// DuplicateWindow is how long the log recognises repeats of an event under cfg: the configured
+// window, or the retention age when that is shorter, since JetStream remembers ids only as long
+// as it keeps their events.
+func DuplicateWindow(cfg Config) time.Duration {
+	if cfg.RetentionAge > 0 && cfg.DuplicateWindow > cfg.RetentionAge {
+		return cfg.RetentionAge
+	}
+	return cfg.DuplicateWindow
+}
+
 func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
 	replicas := max(cfg.Replicas, 1)
-	dupes := cfg.DuplicateWindow
-	if cfg.RetentionAge > 0 && dupes > cfg.RetentionAge {
-		dupes = cfg.RetentionAge // JetStream requires the window within the retention age
-	}
+	dupes := DuplicateWindow(cfg)
 	maxBytes := cfg.RetentionBytes
 	if maxBytes <= 0 {
 		maxBytes = -1

@@ -263,3 +263,15 @@ func TestAppendRefusesWhatWouldBreakTheHeaders(t *testing.T) {
 		t.Errorf("the log's newest sequence is %d (%v), want 0: nothing stored", last, err)
 	}
 }
+
+func TestDuplicateWindowIsCutToTheRetentionAge(t *testing.T) {
+	for _, c := range []struct{ window, age, want time.Duration }{
+		{48 * time.Hour, 7 * 24 * time.Hour, 48 * time.Hour},
+		{48 * time.Hour, time.Hour, time.Hour},
+		{48 * time.Hour, 0, 48 * time.Hour}, // no age limit
+	} {
+		if got := eventlog.DuplicateWindow(eventlog.Config{DuplicateWindow: c.window, RetentionAge: c.age}); got != c.want {
+			t.Errorf("window %s with retention %s: %s, want %s", c.window, c.age, got, c.want)
+		}
+	}
+}
