@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 )
 
 // Config is every setting of hooknormd.
@@ -210,6 +212,14 @@ func (c Config) validate() error {
 	}
 	if c.RetentionAge < 0 || c.DuplicateWindow <= 0 || c.Heartbeat <= 0 || c.SyncInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--retention-age must not be negative and --duplicate-window, --heartbeat-interval and --sync-interval must be positive"))
+	}
+	switch limit := int64(eventlog.RecordLimit(c.MaxBodyBytes)); {
+	case c.RetentionBytes < 0:
+		errs = append(errs, fmt.Errorf("--retention-bytes (%s) must not be negative (0 means no size limit), got %d", EnvName("retention-bytes"), c.RetentionBytes))
+	case c.RetentionBytes > 0 && c.RetentionBytes < limit:
+		errs = append(errs, fmt.Errorf("--retention-bytes (%s) %d cannot hold the largest event a delivery of --max-body-bytes %d makes: "+
+			"a log that small drops an event as soon as it is acknowledged; give at least %d, or lower --max-body-bytes",
+			EnvName("retention-bytes"), c.RetentionBytes, c.MaxBodyBytes, limit))
 	}
 	if c.MaxBodyBytes > 256<<20 {
 		errs = append(errs, fmt.Errorf("--max-body-bytes (%s) must be at most 256 MiB, got %d", EnvName("max-body-bytes"), c.MaxBodyBytes))
