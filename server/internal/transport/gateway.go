@@ -45,6 +45,7 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		runtime.WithErrorHandler(refusals.gatewayError),
 		runtime.WithRoutingErrorHandler(routingError),
 		runtime.WithMiddlewares(nameSpanByRoute),
+		// grpc-gateway keeps the query parser in a package variable: every mux sets the same one.
 		runtime.SetQueryParameterParser(&strictQuery{}),
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			md := make(metadata.MD, 2)
