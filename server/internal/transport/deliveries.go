@@ -6,12 +6,11 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/grpc/status"
-
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"github.com/hooknorm/hooknorm/server/internal/requestlog"
+	"google.golang.org/grpc/status"
 )
 
 // webhookPathPrefix starts the path of every provider webhook route.

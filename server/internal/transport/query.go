@@ -22,6 +22,9 @@ type strictQuery struct {
 	runtime.DefaultQueryParser
 }
 
+// maxNamedUnknown is how many unknown parameters a refusal names.
+const maxNamedUnknown = 5
+
 // mapKey matches a query parameter that sets one entry of a map field, such as headers[name].
 var mapKey = regexp.MustCompile(`^(.*)\[.*\]$`)
 
@@ -37,11 +40,14 @@ func (q *strictQuery) Parse(msg proto.Message, values url.Values, filter *utilit
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		noun := "parameter"
+		noun, named := "parameter", strings.Join(unknown[:min(len(unknown), maxNamedUnknown)], ", ")
 		if len(unknown) > 1 {
 			noun = "parameters"
 		}
-		return fmt.Errorf("unknown query %s %s: this route takes %s", noun, strings.Join(unknown, ", "), strings.Join(queryFields(desc, filter), ", "))
+		if len(unknown) > maxNamedUnknown {
+			named += fmt.Sprintf(" and %d more", len(unknown)-maxNamedUnknown)
+		}
+		return fmt.Errorf("unknown query %s %s: this route takes %s", noun, named, strings.Join(queryFields(desc, filter), ", "))
 	}
 	return q.DefaultQueryParser.Parse(msg, values, filter)
 }

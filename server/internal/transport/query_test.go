@@ -27,6 +27,8 @@ func TestUnknownQueryParametersAreRefused(t *testing.T) {
 			cfInvoice, `unknown query parameter "tenat": this route takes trigger_type, headers[key], tenant`},
 		{"several", http.MethodPost, "/v1/webhooks/webflow/ecomm_new_order?utm=x&tenant=s&a.b=1",
 			wfV1Order, `unknown query parameters "a.b", "utm": this route takes headers[key], tenant`},
+		{"many", http.MethodGet, "/v1/events:subscribe?g=1&f=1&e=1&d=1&c=1&b=1&a=1",
+			"", `unknown query parameters "a", "b", "c", "d", "e" and 2 more: this route takes earliest,`},
 		{"a path parameter", http.MethodPost, "/v1/normalize/webflow?trigger_type=form_submission&source=clickfunnels",
 			`{}`, `unknown query parameter "source"`},
 		{"the body's field", http.MethodPost, "/v1/webhooks/webflow?payload=e30",
