@@ -75,8 +75,8 @@ func (s *Subscription) reachedHead() bool {
 // position a heartbeat confirmed), so a caller sees no gap and no repeat across reconnects. It
 // stops when ctx ends, when the caller stops iterating, or with an error the server gives for the
 // request itself (a bad argument, a missing token, a scope, or CURSOR_AHEAD: a cursor beyond the
-// log's newest event, which this log never gave). It yields a *GapError when events
-// were lost to retention, and carries on.
+// log's newest event, which this log never gave). It yields a *GapError when events were lost to
+// retention, and carries on.
 func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub *Subscription) iter.Seq2[*hooknormv1.Event, error] {
 	if sub == nil {
 		sub = &Subscription{}
