@@ -52,6 +52,9 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 			}
 			frames, leave := hub.join()
 			defer leave()
+			if err := stream.SendMsg(openingFrame); err != nil { // as hooknormd: it now has every new event
+				return err
+			}
 			for {
 				select {
 				case frame := <-frames:
@@ -94,6 +97,10 @@ func measureFanoutFloor(deliveries []delivery, concurrency int, d time.Duration,
 	defer closeServer()
 	return postAndDeliver(base, eventLog, arrivals, stop, deliveries, concurrency, d)
 }
+
+// openingFrame is a SubscribeResponse carrying an empty heartbeat, which opens every stream as
+// hooknormd's opening heartbeat does.
+var openingFrame = protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), nil) // SubscribeResponse.heartbeat
 
 // subscribeFrame is event encoded as a SubscribeResponse carrying it.
 func subscribeFrame(event *hooknormv1.Event) []byte {

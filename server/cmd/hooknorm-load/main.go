@@ -449,7 +449,7 @@ func postAndDeliver(base string, eventLog *eventlog.Log, arrivals *arrivals, sto
 	if err != nil {
 		return result{}, err
 	}
-	latest, err := eventLog.LastSequence(context.Background())
+	latest, err := eventLog.FreshLastSequence(context.Background())
 	if err != nil {
 		return result{}, err
 	}
@@ -524,7 +524,12 @@ func subscribe(addr string, n int) (*arrivals, func(), error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// The stream opens with a heartbeat once the server has fixed where it starts: every
+			// event stored after it is delivered, so posting may begin once all have one.
 			stream, err := api.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+			if err == nil {
+				err = stream.RecvMsg(&glance{})
+			}
 			ready <- err
 			if err != nil {
 				return
@@ -547,7 +552,6 @@ func subscribe(addr string, n int) (*arrivals, func(), error) {
 			return nil, nil, err
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // let every consumer reach the log before posting
 	stop := func() {
 		cancel()
 		wg.Wait()
