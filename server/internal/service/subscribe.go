@@ -311,7 +311,12 @@ func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
 	return err
 }
 
+// sendHeartbeat sends a heartbeat with the log's latest sequence, as latest says it, and the
+// cursor. latest may come from a view of the log up to a second old, so it is raised to the
+// cursor: the log holds at least what was sent, and a client subtracting the cursor from it must
+// not see it go below.
 func (sub *subscriber) sendHeartbeat(latest uint64) error {
+	latest = max(latest, sub.position)
 	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Heartbeat{
 		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(sub.svc.now()), Cursor: sub.position},
 	}})
