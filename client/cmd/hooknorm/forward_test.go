@@ -314,7 +314,7 @@ func TestForwardSaysWhenItsCursorFileIsFromAnotherLog(t *testing.T) {
 	var stderr strings.Builder
 	code := runContext(ctx, []string{"forward", "--to", "http://127.0.0.1:1/hooks", "--cursor-file", cursor}, strings.NewReader(""), io.Discard, &stderr,
 		func(name string) string { return map[string]string{serverEnv: srv.GRPCAddr()}[name] })
-	if code != exitFailed || !strings.Contains(stderr.String(), "after_sequence 1000 is beyond the newest event in the log, 0") ||
+	if code != exitFailed || !strings.Contains(stderr.String(), "\nhooknorm: after_sequence 1000 is beyond the newest event in the log, 0") ||
 		!strings.Contains(stderr.String(), cursor+" holds a cursor this log never gave") {
 		t.Errorf("exit %d, stderr %q; want 1 and the cursor file named", code, stderr.String())
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -58,12 +59,18 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	case err == nil:
 		return exitOK
 	case errors.As(err, new(usageError)):
-		fmt.Fprintf(stderr, "hooknorm: %v\n", err)
+		report(stderr, err)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "hooknorm: %v\n", err)
+		report(stderr, err)
 		return exitFailed
 	}
+}
+
+// report writes err on stderr after "hooknorm: ", once: the client package's errors already start
+// with it.
+func report(stderr io.Writer, err error) {
+	fmt.Fprintf(stderr, "hooknorm: %s\n", strings.TrimPrefix(err.Error(), "hooknorm: "))
 }
 
 func newRootCommand(stdin io.Reader, getenv func(string) string) *cobra.Command {
