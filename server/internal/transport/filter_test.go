@@ -8,7 +8,6 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -54,10 +53,8 @@ func TestFilterBounds(t *testing.T) {
 			if err == nil || st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), c.wantInMsg) {
 				t.Fatalf("got %v, %v; want INVALID_ARGUMENT saying %q", msg, err, c.wantInMsg)
 			}
-			for _, d := range st.Details() {
-				if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetMetadata()["field"] != c.wantField {
-					t.Errorf("field %q, want %q", info.GetMetadata()["field"], c.wantField)
-				}
+			if field := errorInfo(st).GetMetadata()["field"]; field != c.wantField {
+				t.Errorf("field %q, want %q", field, c.wantField)
 			}
 		})
 	}

@@ -17,8 +17,10 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
 	"go.uber.org/goleak"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 func TestMain(m *testing.M) {
@@ -151,6 +153,17 @@ func (h *harness) open(ctx context.Context, t testing.TB, path string, headers m
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// errorInfo is the ErrorInfo detail of st, or nil.
+func errorInfo(st *status.Status) *errdetails.ErrorInfo {
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	return info
 }
 
 // sourcePath is the provider name used in HTTP paths.

@@ -9,7 +9,6 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -158,12 +157,7 @@ func TestRefusals(t *testing.T) {
 			if st.Code() != c.wantCode {
 				t.Fatalf("code = %v (%s), want %v", st.Code(), st.Message(), c.wantCode)
 			}
-			var info *errdetails.ErrorInfo
-			for _, d := range st.Details() {
-				if i, ok := d.(*errdetails.ErrorInfo); ok {
-					info = i
-				}
-			}
+			info := errorInfo(st)
 			if info == nil || info.GetReason() != transport.ReasonName(c.wantReason) || info.GetDomain() != transport.ErrorDomain {
 				t.Fatalf("ErrorInfo = %v, want reason %s", info, transport.ReasonName(c.wantReason))
 			}

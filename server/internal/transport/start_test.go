@@ -12,7 +12,6 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -37,13 +36,7 @@ func TestCursorBeyondTheLogIsRefused(t *testing.T) {
 	if err == nil || st.Code() != codes.OutOfRange {
 		t.Fatalf("after_sequence=5 on a log ending at 1 got %v, %v; want OUT_OF_RANGE", msg, err)
 	}
-	var info *errdetails.ErrorInfo
-	for _, d := range st.Details() {
-		if i, ok := d.(*errdetails.ErrorInfo); ok {
-			info = i
-		}
-	}
-	if info.GetReason() != transport.ReasonName(hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD) || info.GetMetadata()["field"] != "after_sequence" {
+	if info := errorInfo(st); info.GetReason() != transport.ReasonName(hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD) || info.GetMetadata()["field"] != "after_sequence" {
 		t.Errorf("ErrorInfo = %v, want reason CURSOR_AHEAD at after_sequence", info)
 	}
 	if !strings.Contains(st.Message(), "after_sequence 5") || !strings.Contains(st.Message(), "newest event in the log, 1") {
