@@ -140,7 +140,14 @@ func (h *harness) post(t testing.TB, path string, body []byte, headers map[strin
 // (a subscription streams on); its body is closed when the test ends.
 func (h *harness) open(ctx context.Context, t testing.TB, path string, headers map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.httpURL+path, nil)
+	return h.send(ctx, t, http.MethodGet, path, "", headers)
+}
+
+// send sends a request of method to path with body and headers, ending with ctx, and returns the
+// answer as it starts; its body is closed when the test ends.
+func (h *harness) send(ctx context.Context, t testing.TB, method, path, body string, headers map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, h.httpURL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,15 +36,7 @@ func TestUnknownQueryParametersAreRefused(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := http.NewRequest(c.method, h.httpURL+c.path, strings.NewReader(c.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp := h.send(context.Background(), t, c.method, c.path, c.body, nil)
 			var body struct {
 				Error                   *json.RawMessage `json:"error"`
 				Status, Reason, Message string

@@ -117,15 +117,7 @@ func TestRefusals(t *testing.T) {
 			if method == "" {
 				method = http.MethodPost
 			}
-			req, err := http.NewRequest(method, h.httpURL+path, strings.NewReader(c.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
+			resp := h.send(context.Background(), t, method, path, c.body, nil)
 			var got httpError
 			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 				t.Fatalf("error body is not JSON: %v", err)
