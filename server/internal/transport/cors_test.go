@@ -22,19 +22,9 @@ func TestBrowserPagesOfAllowedOriginsMayCallTheAPI(t *testing.T) {
 
 	preflight := func(origin string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(http.MethodOptions, h.httpURL+"/v1/events:subscribe", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", http.MethodGet)
-		req.Header.Set("Access-Control-Request-Headers", "authorization, x-request-id")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return h.send(context.Background(), t, http.MethodOptions, "/v1/events:subscribe", "", map[string]string{
+			"Origin": origin, "Access-Control-Request-Method": http.MethodGet, "Access-Control-Request-Headers": "authorization, x-request-id",
+		})
 	}
 	resp := preflight(pageOrigin)
 	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != pageOrigin ||
@@ -63,17 +53,9 @@ func TestBrowserPagesOfAllowedOriginsMayCallTheAPI(t *testing.T) {
 func TestNoOriginIsAllowedByDefault(t *testing.T) {
 	h := start(t, 1<<20)
 	for _, method := range []string{http.MethodOptions, http.MethodGet} {
-		req, err := http.NewRequest(method, h.httpURL+"/openapi.json", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", pageOrigin)
-		req.Header.Set("Access-Control-Request-Method", http.MethodGet)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp := h.send(context.Background(), t, method, "/openapi.json", "", map[string]string{
+			"Origin": pageOrigin, "Access-Control-Request-Method": http.MethodGet,
+		})
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("%s from %s was allowed (%q) with no allowed origins", method, pageOrigin, got)
 		}
