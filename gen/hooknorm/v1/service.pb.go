@@ -638,15 +638,16 @@ func (x *Gap) GetLastSequence() uint64 {
 // on.
 type Heartbeat struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// latest_sequence is the sequence of the newest event in the log when the heartbeat was sent.
-	LatestSequence uint64 `protobuf:"varint,1,opt,name=latest_sequence,json=latestSequence,proto3" json:"latest_sequence,omitempty"`
+	// latest_sequence is the sequence of the newest event in the log when the heartbeat was sent;
+	// always present, 0 for an empty log (so JSON readers see "0" rather than no field).
+	LatestSequence *uint64 `protobuf:"varint,1,opt,name=latest_sequence,json=latestSequence,proto3,oneof" json:"latest_sequence,omitempty"`
 	// sent_at is when the heartbeat was sent.
 	SentAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
 	// cursor is where to resume this subscription (as after_sequence): every event it should
 	// deliver up to this sequence has been sent. It moves on while filtered-out events are stored,
 	// so a quiet subscription need not replay them. It is 0 before a subscription that starts at a
-	// time has sent anything: resume such a subscription with the same since.
-	Cursor        uint64 `protobuf:"varint,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// time has sent anything: resume such a subscription with the same since. Always present.
+	Cursor        *uint64 `protobuf:"varint,3,opt,name=cursor,proto3,oneof" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -682,8 +683,8 @@ func (*Heartbeat) Descriptor() ([]byte, []int) {
 }
 
 func (x *Heartbeat) GetLatestSequence() uint64 {
-	if x != nil {
-		return x.LatestSequence
+	if x != nil && x.LatestSequence != nil {
+		return *x.LatestSequence
 	}
 	return 0
 }
@@ -696,8 +697,8 @@ func (x *Heartbeat) GetSentAt() *timestamppb.Timestamp {
 }
 
 func (x *Heartbeat) GetCursor() uint64 {
-	if x != nil {
-		return x.Cursor
+	if x != nil && x.Cursor != nil {
+		return *x.Cursor
 	}
 	return 0
 }
@@ -754,11 +755,13 @@ const file_hooknorm_v1_service_proto_rawDesc = "" +
 	"\amessage\"Q\n" +
 	"\x03Gap\x12%\n" +
 	"\x0efirst_sequence\x18\x01 \x01(\x04R\rfirstSequence\x12#\n" +
-	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\"\x81\x01\n" +
-	"\tHeartbeat\x12'\n" +
-	"\x0flatest_sequence\x18\x01 \x01(\x04R\x0elatestSequence\x123\n" +
-	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x16\n" +
-	"\x06cursor\x18\x03 \x01(\x04R\x06cursor2\xed\x01\n" +
+	"\rlast_sequence\x18\x02 \x01(\x04R\flastSequence\"\xaa\x01\n" +
+	"\tHeartbeat\x12,\n" +
+	"\x0flatest_sequence\x18\x01 \x01(\x04H\x00R\x0elatestSequence\x88\x01\x01\x123\n" +
+	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1b\n" +
+	"\x06cursor\x18\x03 \x01(\x04H\x01R\x06cursor\x88\x01\x01B\x12\n" +
+	"\x10_latest_sequenceB\t\n" +
+	"\a_cursor2\xed\x01\n" +
 	"\x0eWebhookService\x12J\n" +
 	"\tNormalize\x12\x1d.hooknorm.v1.NormalizeRequest\x1a\x1e.hooknorm.v1.NormalizeResponse\x12A\n" +
 	"\x06Ingest\x12\x1a.hooknorm.v1.IngestRequest\x1a\x1b.hooknorm.v1.IngestResponse\x12L\n" +
@@ -835,6 +838,7 @@ func file_hooknorm_v1_service_proto_init() {
 		(*SubscribeResponse_Heartbeat)(nil),
 		(*SubscribeResponse_Gap)(nil),
 	}
+	file_hooknorm_v1_service_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -316,9 +316,9 @@ func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
 // cursor: the log holds at least what was sent, and a client subtracting the cursor from it must
 // not see it go below.
 func (sub *subscriber) sendHeartbeat(latest uint64) error {
-	latest = max(latest, sub.position)
+	latest, cursor := max(latest, sub.position), sub.position
 	err := sub.stream.Send(&hooknormv1.SubscribeResponse{Message: &hooknormv1.SubscribeResponse_Heartbeat{
-		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: latest, SentAt: timestamppb.New(sub.svc.now()), Cursor: sub.position},
+		Heartbeat: &hooknormv1.Heartbeat{LatestSequence: &latest, SentAt: timestamppb.New(sub.svc.now()), Cursor: &cursor},
 	}})
 	sub.heartbeat.Reset(sub.svc.heartbeat)
 	return err

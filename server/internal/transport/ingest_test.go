@@ -407,3 +407,28 @@ func TestWebhookURLNamesTheTenant(t *testing.T) {
 		t.Errorf("the site-b subscription got %v", filtered[0])
 	}
 }
+
+// TestHeartbeatsAlwaysCarryTheirSequences opens a stream over HTTP on an empty log: its opening
+// heartbeat still says latestSequence 0 and cursor 0 in JSON, rather than leaving them out as
+// zero values are, so a script reading them gets numbers.
+func TestHeartbeatsAlwaysCarryTheirSequences(t *testing.T) {
+	h := start(t, 1<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp := h.open(ctx, t, "/v1/events:subscribe", nil)
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frame struct {
+		Result struct {
+			Heartbeat map[string]any `json:"heartbeat"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(line), &frame); err != nil {
+		t.Fatal(err)
+	}
+	if hb := frame.Result.Heartbeat; hb["latestSequence"] != "0" || hb["cursor"] != "0" {
+		t.Errorf("opening heartbeat on an empty log: %s, want latestSequence and cursor \"0\"", line)
+	}
+}
