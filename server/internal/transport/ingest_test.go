@@ -111,15 +111,24 @@ func (h *harness) subscribe(t *testing.T, req *hooknormv1.SubscribeRequest, n in
 	}
 	var events []*hooknormv1.Event
 	for len(events) < n {
-		msg, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("after %d events: %v", len(events), err)
-		}
-		if e := msg.GetEvent(); e != nil {
-			events = append(events, e)
-		}
+		events = append(events, nextEvent(t, stream, fmt.Sprintf("after %d events", len(events))))
 	}
 	return events
+}
+
+// nextEvent reads stream up to its next event, skipping heartbeats; an error ends the test,
+// saying where.
+func nextEvent(t *testing.T, stream hooknormv1.WebhookService_SubscribeClient, where string) *hooknormv1.Event {
+	t.Helper()
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if e := msg.GetEvent(); e != nil {
+			return e
+		}
+	}
 }
 
 // TestSubscribeSendsHeartbeatsWithTheLatestSequence waits on an idle stream for a heartbeat,
@@ -195,17 +204,8 @@ func TestNewOnlySubscriptionSkipsEverythingAlreadyStored(t *testing.T) {
 		t.Fatalf("first message = %v, want a heartbeat with cursor %d", msg, burst)
 	}
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e := msg.GetEvent(); e != nil {
-			if e.GetSequence() != burst+1 {
-				t.Errorf("first event sent has sequence %d, want %d", e.GetSequence(), burst+1)
-			}
-			return
-		}
+	if e := nextEvent(t, stream, "after the burst"); e.GetSequence() != burst+1 {
+		t.Errorf("first event sent has sequence %d, want %d", e.GetSequence(), burst+1)
 	}
 }
 

@@ -82,17 +82,8 @@ func TestCursorTheLogReachesSoonIsServed(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // let the subscription find the log short of its cursor
 	h.ingest(t, "/v1/webhooks/webflow", wfV2Form, nil)
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfContact, nil)
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("resuming after 2 while the log held 1: %v", err)
-		}
-		if e := msg.GetEvent(); e != nil {
-			if e.GetSequence() != 3 || e.GetId() != "ev-2" {
-				t.Errorf("first event after cursor 2 is %d %s, want 3 ev-2", e.GetSequence(), e.GetId())
-			}
-			return
-		}
+	if e := nextEvent(t, stream, "resuming after 2 while the log held 1"); e.GetSequence() != 3 || e.GetId() != "ev-2" {
+		t.Errorf("first event after cursor 2 is %d %s, want 3 ev-2", e.GetSequence(), e.GetId())
 	}
 }
 
@@ -121,16 +112,7 @@ func TestSinceInTheFutureIsRefused(t *testing.T) {
 		t.Fatalf("since 5s ahead got %v, %v; want the opening heartbeat", msg, err)
 	}
 	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
-	for {
-		msg, err := skewed.Recv()
-		if err != nil {
-			t.Fatalf("since 5s ahead: %v", err)
-		}
-		if e := msg.GetEvent(); e != nil {
-			if e.GetId() != "ev-1" {
-				t.Errorf("since 5s ahead served %s, want ev-1", e.GetId())
-			}
-			return
-		}
+	if e := nextEvent(t, skewed, "since 5s ahead"); e.GetId() != "ev-1" {
+		t.Errorf("since 5s ahead served %s, want ev-1", e.GetId())
 	}
 }
