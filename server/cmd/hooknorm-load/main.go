@@ -231,6 +231,9 @@ type result struct {
 	rate                      float64
 	p50, p99                  time.Duration
 	posted, arrivals, refused int
+	// stored is how many distinct events the posts stored: fewer than posted once a run outlasts
+	// the prepared bodies and repeats them as duplicates.
+	stored int
 	// cpuPerPost is the CPU time the whole process (server, clients and subscribers) spent per
 	// stored post while posting: unlike requests per second, it hardly moves when other work
 	// shares the machine.
@@ -287,9 +290,10 @@ func post(base string, deliveries []delivery, concurrency int, d time.Duration, 
 				} else if start = time.Now(); !start.Before(deadline) {
 					return
 				}
-				i := next.Add(1) - 1
-				dl := deliveries[i%int64(len(deliveries))]
-				body := bodies[i%int64(len(bodies))]
+				// The body and its route come from one index: prepare made body j from delivery
+				// j modulo the deliveries, and a run longer than the prepared bodies starts over.
+				j := (next.Add(1) - 1) % int64(len(bodies))
+				dl, body := deliveries[j%int64(len(deliveries))], bodies[j]
 				resp, err := client.Post(base+dl.path, "application/json", bytes.NewReader(body))
 				if err != nil {
 					failure.Store(err)
@@ -457,8 +461,8 @@ func postAndDeliver(base string, eventLog *eventlog.Log, arrivals *arrivals, sto
 	stop()
 	latencies := arrivals.latencies(sent)
 	p50, p99 := percentiles(latencies)
-	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), arrivals: len(latencies), refused: refused,
-		cpuPerPost: perPost(cpu, len(trips))}, nil
+	return result{rate: float64(len(trips)) / d.Seconds(), p50: p50, p99: p99, posted: len(trips), stored: len(sent), arrivals: len(latencies),
+		refused: refused, cpuPerPost: perPost(cpu, len(trips))}, nil
 }
 
 // arrival is one event reaching one subscriber.
