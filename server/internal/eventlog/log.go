@@ -204,15 +204,14 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// Ready reports whether the log can be written: the connection is up and the stream answers.
+// Ready reports whether the log can be written: the connection is up, the stream answers, and on a
+// cluster it has a leader.
 func (l *Log) Ready(ctx context.Context) error {
 	if l.conn == nil || !l.conn.IsConnected() {
 		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
 	}
-	if _, err := l.stream.Info(ctx); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	return nil
+	_, err := l.info(ctx)
+	return err
 }
 
 // bounds returns the first and last sequence of the log, at most a second old.
@@ -222,9 +221,9 @@ func (l *Log) bounds(ctx context.Context) (first, last uint64, err error) {
 	if time.Since(l.infoAt) < time.Second {
 		return l.infoFirst, l.infoLast, nil
 	}
-	info, err := l.stream.Info(ctx)
+	info, err := l.info(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return 0, 0, err
 	}
 	l.infoAt, l.infoFirst, l.infoLast = time.Now(), info.State.FirstSeq, info.State.LastSeq
 	return l.infoFirst, l.infoLast, nil
@@ -244,18 +243,18 @@ func RecordLimit(maxBodyBytes int64) int32 {
 
 // FreshLastSequence returns the sequence of the newest event, asking the log now.
 func (l *Log) FreshLastSequence(ctx context.Context) (uint64, error) {
-	info, err := l.stream.Info(ctx)
+	info, err := l.info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return 0, err
 	}
 	return info.State.LastSeq, nil
 }
 
 // Stats returns how many events the log holds and how many bytes they take, asking the log now.
 func (l *Log) Stats(ctx context.Context) (events, bytes, last uint64, err error) {
-	info, err := l.stream.Info(ctx)
+	info, err := l.info(ctx)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return 0, 0, 0, err
 	}
 	return info.State.Msgs, info.State.Bytes, info.State.LastSeq, nil
 }

@@ -157,7 +157,7 @@ func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog [
 	// at once, so a client waiting to reach the head (a replay) need not wait for a heartbeat.
 	if head, caught := live.Caught(); caught && head > sub.position {
 		sub.position = head
-		if err := sub.sendHeartbeat(head); err != nil {
+		if err := sub.sendHeartbeat(sub.latest(ctx)); err != nil {
 			return err
 		}
 	}
@@ -183,7 +183,7 @@ func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog [
 			if head, caught := live.Caught(); caught {
 				sub.position = max(sub.position, head) // everything up to the head was sent
 			}
-			if err := sub.sendHeartbeat(sub.svc.hub.Head()); err != nil {
+			if err := sub.sendHeartbeat(sub.latest(ctx)); err != nil {
 				return err
 			}
 		case <-sub.svc.stopping:
@@ -309,6 +309,19 @@ func (sub *subscriber) sendGap(gap *eventlog.Gap) error {
 	sub.position = max(sub.position, gap.Last)
 	sub.heartbeat.Reset(sub.svc.heartbeat)
 	return err
+}
+
+// latest returns the newest sequence in the log as a subscription served by the hub tells it:
+// the log's own view, at most a second old, or the hub's head if newer or when the log does not
+// answer. The hub's head alone may lag far behind the log (it reads the log again after losing
+// it, for one), and a heartbeat calling it the latest would end a replay to the head early.
+func (sub *subscriber) latest(ctx context.Context) uint64 {
+	head := sub.svc.hub.Head()
+	last, err := sub.svc.log.LastSequence(ctx)
+	if err != nil {
+		return head
+	}
+	return max(last, head)
 }
 
 // sendHeartbeat sends a heartbeat with the log's latest sequence, as latest says it, and the
