@@ -102,6 +102,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		MaxRecordBytes:  eventlog.RecordLimit(cfg.MaxBodyBytes),
 	}
 	eventLog, err := eventlog.Open(ctx, logConfig, logger)
+	if errors.Is(err, eventlog.ErrDataDirLocked) || errors.Is(err, eventlog.ErrDataDirUnusable) {
+		fmt.Fprintf(stderr, "hooknormd: --data-dir (%s): %v\n", config.EnvName("data-dir"), err)
+		return 2
+	}
 	if err != nil {
 		logger.Error("hooknormd could not open its event log", "error", err)
 		return 1

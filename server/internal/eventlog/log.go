@@ -61,6 +61,7 @@ type Config struct {
 // Log is an open event log. It is safe for concurrent use.
 type Log struct {
 	logger   *slog.Logger
+	dirLock  *dataDirLock
 	embedded *server.Server
 	conn     *nats.Conn
 	js       jetstream.JetStream
@@ -78,12 +79,19 @@ const appendTimeout = 5 * time.Second
 // ErrUnavailable wraps failures to reach the log; the caller may retry.
 var ErrUnavailable = errors.New("the event log is unavailable")
 
-// Open starts or connects to NATS and creates (or updates) the stream.
+// Open starts or connects to NATS and creates (or updates) the stream. Before it starts an
+// embedded server, it locks the data directory until Close: a directory another process holds
+// is refused with ErrDataDirLocked, one that cannot be created, written or locked with
+// ErrDataDirUnusable.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 	l := &Log{logger: logger}
 	var err error
 	if cfg.NATSURL == "" {
+		if l.dirLock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
 		if l.embedded, l.conn, err = startEmbedded(cfg, l.connOptions()); err != nil {
+			l.Close()
 			return nil, err
 		}
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
@@ -192,7 +200,8 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 	}
 }
 
-// Close disconnects and, for an embedded server, stops it after flushing the store.
+// Close disconnects and, for an embedded server, stops it after flushing the store, then
+// releases the data directory.
 func (l *Log) Close() error {
 	if l.conn != nil {
 		l.conn.Close()
@@ -201,7 +210,7 @@ func (l *Log) Close() error {
 		l.embedded.Shutdown()
 		l.embedded.WaitForShutdown()
 	}
-	return nil
+	return l.dirLock.release()
 }
 
 // Ready reports whether the log can be written: the connection is up, the stream answers, and on a
