@@ -56,6 +56,10 @@ type Route struct {
 type Found struct {
 	// Data reports whether the data member was present.
 	Data bool
+	// Kind is the JSON kind of the data, as Member.Kind spells it ('{' for an object), or 0 when
+	// the data member is absent. The whole body is the data when Route.DataKey is empty, so
+	// Kind is then '{'.
+	Kind byte
 	// JSONAPIID and JSONAPIType are the id (as text) and type of JSON:API data, when present.
 	JSONAPIID, JSONAPIType *string
 }
@@ -63,7 +67,8 @@ type Found struct {
 // UnmarshalEnvelope reads body, a provider envelope, into env in one pass: the envelope members
 // into env's fields, the data member into the oneof case of cases that route names (or into the
 // unknown case, whole). Data of a known type that is not an object is kept in env's extra under
-// its key, beside an empty case. Refusals are those of Unmarshal.
+// its key, beside an empty case; Found.Kind tells the caller, which may refuse it. Refusals are
+// those of Unmarshal.
 func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases, route Route, maxDepth int) (Found, error) {
 	p, err := d.planOf(env)
 	if err != nil {
@@ -80,7 +85,7 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 	c := caseReader{d: d, r: r, cases: cases, route: route, found: &found}
 	out := (*buf)[:0]
 	if route.DataKey == "" {
-		found.Data = true
+		found.Data, found.Kind = true, '{'
 		out, _, err = c.data(out, nil, nil)
 	} else {
 		out, err = r.object(p, out, func(key, out, pending []byte) ([]byte, []byte, bool, error) {
@@ -132,6 +137,11 @@ const (
 // data that does not fit is kept in pending.
 func (c caseReader) data(out, pending, key []byte) ([]byte, []byte, error) {
 	r := c.r
+	kind, err := r.peek()
+	if err != nil {
+		return out, pending, err
+	}
+	c.found.Kind = byte(kind)
 	if c.route.Case == nil {
 		out, start := beginNested(out, c.cases.Unknown().Number())
 		out = appendBytesField(out, unknownType, []byte(c.route.EventType))
@@ -139,10 +149,6 @@ func (c caseReader) data(out, pending, key []byte) ([]byte, []byte, error) {
 		out, err := r.anyValue(out)
 		out = endNested(out, value)
 		return endNested(out, start), pending, err
-	}
-	kind, err := r.peek()
-	if err != nil {
-		return out, pending, err
 	}
 	casePlan := c.d.plans[c.route.Case.Field.Message().FullName()]
 	out, start := beginNested(out, c.route.Case.Field.Number())

@@ -28,7 +28,7 @@ var bareShapes = []struct {
 // convertClickFunnels reads a ClickFunnels delivery in any of its shapes: the V2 envelope, the
 // older V2 envelope (page_id and funnel_id, no api_version), V1 (JSON:API style data) and a bare
 // resource. The subject resource goes into the oneof case of the event type; every other member
-// is kept.
+// is kept. An envelope's data must be an object, whatever the event type.
 func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, facts, error) {
 	members := envelopeMembers(d.Body)
 	eventType, typeErr := eventTypeOf(members, "event_type", "event_type_id")
@@ -65,6 +65,9 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 	}
 	if typeErr != nil {
 		return nil, facts{}, typeErr
+	}
+	if err := requireResource(found, "$."+cfData); err != nil {
+		return nil, facts{}, err
 	}
 
 	env.EventType = &eventType

@@ -19,7 +19,8 @@ const (
 )
 
 // convertWebflow reads a Webflow delivery: an API v2 envelope {"triggerType", "payload"}, or an
-// API v1 bare payload whose trigger type comes from outside the body (d.TriggerType).
+// API v1 bare payload whose trigger type comes from outside the body (d.TriggerType). An API v1
+// body is the resource itself; an API v2 payload must be an object.
 func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error) {
 	var members []jsonconv.Member
 	jsonconv.Outline(d.Body, func(m jsonconv.Member) bool {
@@ -56,11 +57,15 @@ func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error)
 	kase := n.webflow.Lookup(trigger)
 	route.Case, route.EventType = kase, trigger
 	env := &webflowv1.Event{}
-	if _, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth); err != nil {
+	found, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth)
+	if err != nil {
 		return nil, facts{}, err
 	}
 	if typeErr != nil {
 		return nil, facts{}, typeErr
+	}
+	if err := requireResource(found, "$."+wfPayload); err != nil {
+		return nil, facts{}, err
 	}
 	env.TriggerType, env.ApiVersion = &trigger, &apiVersion
 
