@@ -27,7 +27,7 @@ func (d *Decoder) Unmarshal(body []byte, msg proto.Message, maxDepth int) error 
 	}
 	buf := wireBuffers.Get().(*[]byte)
 	defer wireBuffers.Put(buf)
-	out, err := r.object(p, (*buf)[:0], nil)
+	out, err := r.object(p, (*buf)[:0], nil, false)
 	*buf = out
 	if err != nil {
 		return err
@@ -50,6 +50,11 @@ type Route struct {
 	// JSONAPI says the data member is JSON:API shaped, {"id", "type", "attributes"}: the resource
 	// is its attributes (a ClickFunnels V1 delivery).
 	JSONAPI bool
+	// Flat says the envelope delivers the resource flat, its fields at the top level where a
+	// newer API nests them (a Webflow API v1 collection item): the keys its message does not
+	// model go into its gathers_unmodeled Struct, not its extra Struct. The caller decides it from
+	// the envelope, never from the resource's members.
+	Flat bool
 }
 
 // Found is what UnmarshalEnvelope saw of the data member.
@@ -95,7 +100,7 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 			found.Data = true
 			out, pending, err := c.data(out, pending, key)
 			return out, pending, true, err
-		})
+		}, false)
 		if err == nil && !found.Data {
 			out = c.absent(out)
 		}
@@ -156,7 +161,7 @@ func (c caseReader) data(out, pending, key []byte) ([]byte, []byte, error) {
 	case kind == '{' && c.route.JSONAPI:
 		out, pending, err = c.jsonAPI(casePlan, out, pending, key)
 	case kind == '{':
-		out, err = r.object(casePlan, out, nil)
+		out, err = r.object(casePlan, out, nil, c.route.Flat)
 	case kind == 'n':
 		_, err = r.value()
 	default:
@@ -191,7 +196,7 @@ func (c caseReader) jsonAPI(casePlan *plan, out, pending, key []byte) ([]byte, [
 		}
 		switch {
 		case member == "attributes" && kind == '{':
-			out, err = r.object(casePlan, out, nil)
+			out, err = r.object(casePlan, out, nil, c.route.Flat)
 		case (member == "id" || member == "type") && isScalarText(kind):
 			var raw jsontext.Value
 			if raw, err = r.value(); err == nil {

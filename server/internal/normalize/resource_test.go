@@ -4,10 +4,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
 )
 
 // TestEnvelopeWithoutAResourceObjectIsRefused checks that a delivery whose resource member is
@@ -74,6 +78,71 @@ func TestResourceRefusalComesAfterTheEnvelopesOtherFaults(t *testing.T) {
 			}
 			if r.Reason != c.wantReason || r.Field != c.wantField {
 				t.Errorf("refused with %s at %q (%s), want %s at %q", r.Reason, r.Field, r.Message, c.wantReason, c.wantField)
+			}
+		})
+	}
+}
+
+// TestWebflowItemShapeComesFromTheEnvelope checks that the envelope, not the item's members,
+// decides where a collection item's unmodelled keys go: an API v1 body is a flat item whose
+// collection fields sit at the top level, gathered into field_data; an API v2 payload keeps the
+// collection fields in fieldData, so its other keys go into extra, even when it has no fieldData,
+// as Webflow documents delete and unpublish deliveries.
+func TestWebflowItemShapeComesFromTheEnvelope(t *testing.T) {
+	n := newNormalizer(t)
+	const v2Thin = `{"id": "679f2600c7ea5277a25fb819", "siteId": "65a1f3c9e4b0d27a8c19f4e2", "collectionId": "65a25f201a9f3b7fdb1050b6", "deletedOn": "2025-02-02T10:00:00.000Z", "_locale": "en"}`
+	thinItem := &webflowv1.CollectionItem{
+		Id: proto.String("679f2600c7ea5277a25fb819"), SiteId: proto.String("65a1f3c9e4b0d27a8c19f4e2"),
+		CollectionId: proto.String("65a25f201a9f3b7fdb1050b6"),
+		Extra:        mustStruct(t, map[string]any{"deletedOn": "2025-02-02T10:00:00.000Z", "_locale": "en"}),
+	}
+	cases := []struct {
+		name    string
+		trigger string // given outside the body
+		body    string
+		want    *webflowv1.CollectionItem
+	}{
+		{"v2 delete without fieldData", "", `{"triggerType": "collection_item_deleted", "payload": ` + v2Thin + `}`, thinItem},
+		{"v2 unpublish without fieldData", "", `{"triggerType": "collection_item_unpublished", "payload": ` + v2Thin + `}`, thinItem},
+		{"v2 delete without fieldData, trigger also in the URL", "collection_item_deleted",
+			`{"triggerType": "collection_item_deleted", "payload": ` + v2Thin + `}`, thinItem},
+		{"v2 publish with fieldData", "",
+			`{"triggerType": "collection_item_published", "payload": {"id": "i-1", "fieldData": {"name": "A", "slug": "a"}, "sku": "x"}}`,
+			&webflowv1.CollectionItem{
+				Id:        proto.String("i-1"),
+				FieldData: mustStruct(t, map[string]any{"name": "A", "slug": "a"}),
+				Extra:     mustStruct(t, map[string]any{"sku": "x"}),
+			}},
+		{"v1 item with its fields at the top level", "collection_item_changed",
+			`{"_id": "i-1", "_cid": "c-1", "name": "A", "slug": "a", "author": "p-9"}`,
+			&webflowv1.CollectionItem{
+				Id: proto.String("i-1"), CollectionId: proto.String("c-1"),
+				FieldData: mustStruct(t, map[string]any{"name": "A", "slug": "a", "author": "p-9"}),
+			}},
+		{"v1 delete", "collection_item_deleted", `{"deleted": 1, "itemId": "i-1"}`,
+			&webflowv1.CollectionItem{Id: proto.String("i-1"), Deleted: proto.Int64(1)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			event, err := n.Normalize(normalize.Delivery{Source: hooknormv1.Source_SOURCE_WEBFLOW, TriggerType: c.trigger, Body: []byte(c.body)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *webflowv1.CollectionItem
+			switch e := event.GetWebflow().GetEvent().(type) {
+			case *webflowv1.Event_CollectionItemDeleted:
+				got = e.CollectionItemDeleted
+			case *webflowv1.Event_CollectionItemUnpublished:
+				got = e.CollectionItemUnpublished
+			case *webflowv1.Event_CollectionItemPublished:
+				got = e.CollectionItemPublished
+			case *webflowv1.Event_CollectionItemChanged:
+				got = e.CollectionItemChanged
+			default:
+				t.Fatalf("event case %T, want a collection item", e)
+			}
+			if diff := cmp.Diff(c.want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
 	}
