@@ -1,6 +1,9 @@
 package normalize
 
 import (
+	"strconv"
+	"strings"
+
 	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
@@ -53,7 +56,7 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 
 	kase := n.clickfunnels.Lookup(eventType)
 	route := jsonconv.Route{DataKey: cfData, Case: kase, EventType: eventType}
-	v1 := !bare && hasData && isJSONAPI(data)
+	v1 := !bare && hasData && !declaresV2(members) && isJSONAPI(data)
 	if bare {
 		route.DataKey = ""
 	}
@@ -107,24 +110,42 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 }
 
 // envelopeMembers outlines the members of a ClickFunnels envelope that say how to read it,
-// stopping as soon as it has the event type and the data member.
+// stopping as soon as it has the event type, the data member and the API version.
 func envelopeMembers(body []byte) []jsonconv.Member {
 	var members []jsonconv.Member
-	var haveType, haveData bool
+	var haveType, haveData, haveVersion bool
 	jsonconv.Outline(body, func(m jsonconv.Member) bool {
 		switch m.Key {
 		case "event_type":
 			haveType = haveType || m.Kind() != 'n'
 		case cfData:
 			haveData = true
+		case cfAPIVersion:
+			haveVersion = true
 		case "event_type_id":
 		default:
 			return true
 		}
 		members = append(members, m)
-		return !haveType || !haveData
+		return !haveType || !haveData || !haveVersion
 	})
 	return members
+}
+
+// declaresV2 reports whether the envelope names API version 2 or later, as a number or a numeric
+// string: its data is then the V2 resource itself, never JSON:API, whatever members it has. V1
+// and the older V2 envelope name no version, so only their data's shape tells them apart.
+func declaresV2(members []jsonconv.Member) bool {
+	m, present := jsonconv.Lookup(members, cfAPIVersion)
+	if !present {
+		return false
+	}
+	text, isString := jsonconv.StringValue(m)
+	if !isString {
+		text = string(m.Value)
+	}
+	version, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	return err == nil && version >= 2
 }
 
 // jsonAPIMembers are the only members a JSON:API resource object may have.

@@ -60,6 +60,15 @@ func TestEnvelopes(t *testing.T) {
 					Data:      mustValue(t, map[string]any{"id": "1", "type": "step", "attributes": map[string]any{"x": 1}}),
 				}},
 			}},
+		{"V2 data shaped like JSON:API is read as V2 when the envelope names api_version 2", cf, "",
+			`{"event_type": "contact.created", "api_version": 2, "data": {"id": 9, "type": "contact", "attributes": {"id": 9}}}`,
+			&clickfunnelsv1.Event{
+				EventType: proto.String("contact.created"), ApiVersion: proto.Int64(2), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2,
+				Event: &clickfunnelsv1.Event_ContactCreated{ContactCreated: &clickfunnelsv1.Contact{
+					Id:    proto.Int64(9),
+					Extra: mustStruct(t, map[string]any{"type": "contact", "attributes": map[string]any{"id": 9}}),
+				}},
+			}},
 		{"a provider key named like a derived field is kept", cf, "",
 			`{"event_type": "contact.updated", "format": "json", "data": {}}`,
 			&clickfunnelsv1.Event{
