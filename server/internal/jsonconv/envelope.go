@@ -27,7 +27,7 @@ func (d *Decoder) Unmarshal(body []byte, msg proto.Message, maxDepth int) error 
 	}
 	buf := wireBuffers.Get().(*[]byte)
 	defer wireBuffers.Put(buf)
-	out, err := r.object(p, (*buf)[:0], nil)
+	out, err := r.object(p, (*buf)[:0], nil, false)
 	*buf = out
 	if err != nil {
 		return err
@@ -50,12 +50,21 @@ type Route struct {
 	// JSONAPI says the data member is JSON:API shaped, {"id", "type", "attributes"}: the resource
 	// is its attributes (a ClickFunnels V1 delivery).
 	JSONAPI bool
+	// Flat says the envelope delivers the resource flat, its fields at the top level where a
+	// newer API nests them (a Webflow API v1 collection item): the keys its message does not
+	// model go into its gathers_unmodeled Struct, not its extra Struct. The caller decides it from
+	// the envelope, never from the resource's members.
+	Flat bool
 }
 
 // Found is what UnmarshalEnvelope saw of the data member.
 type Found struct {
 	// Data reports whether the data member was present.
 	Data bool
+	// Kind is the JSON kind of the data, as Member.Kind spells it ('{' for an object), or 0 when
+	// the data member is absent. The whole body is the data when Route.DataKey is empty, so
+	// Kind is then '{'.
+	Kind byte
 	// JSONAPIID and JSONAPIType are the id (as text) and type of JSON:API data, when present.
 	JSONAPIID, JSONAPIType *string
 }
@@ -63,7 +72,8 @@ type Found struct {
 // UnmarshalEnvelope reads body, a provider envelope, into env in one pass: the envelope members
 // into env's fields, the data member into the oneof case of cases that route names (or into the
 // unknown case, whole). Data of a known type that is not an object is kept in env's extra under
-// its key, beside an empty case. Refusals are those of Unmarshal.
+// its key, beside an empty case; Found.Kind tells the caller, which may refuse it. Refusals are
+// those of Unmarshal.
 func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases, route Route, maxDepth int) (Found, error) {
 	p, err := d.planOf(env)
 	if err != nil {
@@ -80,7 +90,7 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 	c := caseReader{d: d, r: r, cases: cases, route: route, found: &found}
 	out := (*buf)[:0]
 	if route.DataKey == "" {
-		found.Data = true
+		found.Data, found.Kind = true, '{'
 		out, _, err = c.data(out, nil, nil)
 	} else {
 		out, err = r.object(p, out, func(key, out, pending []byte) ([]byte, []byte, bool, error) {
@@ -90,7 +100,7 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 			found.Data = true
 			out, pending, err := c.data(out, pending, key)
 			return out, pending, true, err
-		})
+		}, false)
 		if err == nil && !found.Data {
 			out = c.absent(out)
 		}
@@ -132,6 +142,11 @@ const (
 // data that does not fit is kept in pending.
 func (c caseReader) data(out, pending, key []byte) ([]byte, []byte, error) {
 	r := c.r
+	kind, err := r.peek()
+	if err != nil {
+		return out, pending, err
+	}
+	c.found.Kind = byte(kind)
 	if c.route.Case == nil {
 		out, start := beginNested(out, c.cases.Unknown().Number())
 		out = appendBytesField(out, unknownType, []byte(c.route.EventType))
@@ -140,17 +155,13 @@ func (c caseReader) data(out, pending, key []byte) ([]byte, []byte, error) {
 		out = endNested(out, value)
 		return endNested(out, start), pending, err
 	}
-	kind, err := r.peek()
-	if err != nil {
-		return out, pending, err
-	}
 	casePlan := c.d.plans[c.route.Case.Field.Message().FullName()]
 	out, start := beginNested(out, c.route.Case.Field.Number())
 	switch {
 	case kind == '{' && c.route.JSONAPI:
 		out, pending, err = c.jsonAPI(casePlan, out, pending, key)
 	case kind == '{':
-		out, err = r.object(casePlan, out, nil)
+		out, err = r.object(casePlan, out, nil, c.route.Flat)
 	case kind == 'n':
 		_, err = r.value()
 	default:
@@ -185,7 +196,7 @@ func (c caseReader) jsonAPI(casePlan *plan, out, pending, key []byte) ([]byte, [
 		}
 		switch {
 		case member == "attributes" && kind == '{':
-			out, err = r.object(casePlan, out, nil)
+			out, err = r.object(casePlan, out, nil, c.route.Flat)
 		case (member == "id" || member == "type") && isScalarText(kind):
 			var raw jsontext.Value
 			if raw, err = r.value(); err == nil {

@@ -214,9 +214,10 @@ type hook func(key []byte, out, pending []byte) (newOut, newPending []byte, hand
 
 // object reads a JSON object as message plan p, appending its fields to out. Keys the plan does
 // not read, and values it cannot read as their field's type, are kept in the message's extra
-// Struct (or its gathers_unmodeled Struct). A field already filled by an earlier key is not
-// overwritten: the later key is kept aside.
-func (r *reader) object(p *plan, out []byte, h hook) ([]byte, error) {
+// Struct; when flat says the object is a flat resource, they are gathered into its
+// gathers_unmodeled Struct instead, unless the object carries that field's own key. A field
+// already filled by an earlier key is not overwritten: the later key is kept aside.
+func (r *reader) object(p *plan, out []byte, h hook, flat bool) ([]byte, error) {
 	if err := r.open(); err != nil {
 		return out, err
 	}
@@ -271,7 +272,7 @@ func (r *reader) object(p *plan, out []byte, h hook) ([]byte, error) {
 	r.pending[depth] = pending // keep the grown buffer for the next object at this depth
 	if len(pending) > 0 {
 		target := p.extra
-		if p.gathers != 0 && !gatherOwn {
+		if flat && p.gathers != 0 && !gatherOwn {
 			target = p.gathers
 		}
 		if target == 0 {
@@ -319,7 +320,7 @@ func (r *reader) single(fp *fieldPlan, kind jsontext.Kind, out []byte) ([]byte, 
 			return out, false, nil, nil
 		}
 		out, start := beginNested(out, fp.num)
-		out, err := r.object(fp.msg, out, nil)
+		out, err := r.object(fp.msg, out, nil, false)
 		return endNested(out, start), true, nil, err
 	case fp.wkt == wellKnownStruct:
 		if kind != '{' {

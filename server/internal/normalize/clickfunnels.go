@@ -1,6 +1,9 @@
 package normalize
 
 import (
+	"strconv"
+	"strings"
+
 	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
@@ -28,7 +31,7 @@ var bareShapes = []struct {
 // convertClickFunnels reads a ClickFunnels delivery in any of its shapes: the V2 envelope, the
 // older V2 envelope (page_id and funnel_id, no api_version), V1 (JSON:API style data) and a bare
 // resource. The subject resource goes into the oneof case of the event type; every other member
-// is kept.
+// is kept. An envelope's data must be an object, whatever the event type.
 func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, facts, error) {
 	members := envelopeMembers(d.Body)
 	eventType, typeErr := eventTypeOf(members, "event_type", "event_type_id")
@@ -53,7 +56,7 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 
 	kase := n.clickfunnels.Lookup(eventType)
 	route := jsonconv.Route{DataKey: cfData, Case: kase, EventType: eventType}
-	v1 := !bare && hasData && isJSONAPI(data)
+	v1 := !bare && hasData && !declaresV2(members) && isJSONAPI(data)
 	if bare {
 		route.DataKey = ""
 	}
@@ -65,6 +68,9 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 	}
 	if typeErr != nil {
 		return nil, facts{}, typeErr
+	}
+	if err := requireResource(found, "$."+cfData); err != nil {
+		return nil, facts{}, err
 	}
 
 	env.EventType = &eventType
@@ -104,24 +110,42 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 }
 
 // envelopeMembers outlines the members of a ClickFunnels envelope that say how to read it,
-// stopping as soon as it has the event type and the data member.
+// stopping as soon as it has the event type, the data member and the API version.
 func envelopeMembers(body []byte) []jsonconv.Member {
 	var members []jsonconv.Member
-	var haveType, haveData bool
+	var haveType, haveData, haveVersion bool
 	jsonconv.Outline(body, func(m jsonconv.Member) bool {
 		switch m.Key {
 		case "event_type":
 			haveType = haveType || m.Kind() != 'n'
 		case cfData:
 			haveData = true
+		case cfAPIVersion:
+			haveVersion = true
 		case "event_type_id":
 		default:
 			return true
 		}
 		members = append(members, m)
-		return !haveType || !haveData
+		return !haveType || !haveData || !haveVersion
 	})
 	return members
+}
+
+// declaresV2 reports whether the envelope names API version 2 or later, as a number or a numeric
+// string: its data is then the V2 resource itself, never JSON:API, whatever members it has. V1
+// and the older V2 envelope name no version, so only their data's shape tells them apart.
+func declaresV2(members []jsonconv.Member) bool {
+	m, present := jsonconv.Lookup(members, cfAPIVersion)
+	if !present {
+		return false
+	}
+	text, isString := jsonconv.StringValue(m)
+	if !isString {
+		text = string(m.Value)
+	}
+	version, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
+	return err == nil && version >= 2
 }
 
 // jsonAPIMembers are the only members a JSON:API resource object may have.

@@ -32,6 +32,23 @@ func eventTypeOf(members []jsonconv.Member, keys ...string) (string, error) {
 	return "", nil
 }
 
+// requireResource refuses an envelope whose resource member, at path, is missing or is not a
+// JSON object: both providers always send the event's resource as an object, and an event
+// without one would reach subscribers as an empty case. It holds for an event type hooknorm
+// does not know as much as for a known one.
+func requireResource(found jsonconv.Found, path string) error {
+	switch found.Kind {
+	case '{':
+		return nil
+	case 0:
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
+			"%s is missing, expected the event's resource as an object", path).AtField(path)
+	default:
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
+			"%s is %s, expected the event's resource as an object", path, jsonconv.DescribeKind(found.Kind)).AtField(path)
+	}
+}
+
 // maxNameBytes bounds an event's id, type and tenant: real ones are short (a UUID, a trigger
 // type, a site id), and the log keeps them where long ones do not fit.
 const maxNameBytes = 256

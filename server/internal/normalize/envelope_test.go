@@ -60,15 +60,17 @@ func TestEnvelopes(t *testing.T) {
 					Data:      mustValue(t, map[string]any{"id": "1", "type": "step", "attributes": map[string]any{"x": 1}}),
 				}},
 			}},
-		{"known type whose data is not an object keeps it beside an empty case", cf, "",
-			`{"event_type": "order.created", "api_version": 2, "data": "gone"}`,
+		{"V2 data shaped like JSON:API is read as V2 when the envelope names api_version 2", cf, "",
+			`{"event_type": "contact.created", "api_version": 2, "data": {"id": 9, "type": "contact", "attributes": {"id": 9}}}`,
 			&clickfunnelsv1.Event{
-				EventType: proto.String("order.created"), ApiVersion: proto.Int64(2), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2,
-				Extra: mustStruct(t, map[string]any{"data": "gone"}),
-				Event: &clickfunnelsv1.Event_OrderCreated{OrderCreated: &clickfunnelsv1.Order{}},
+				EventType: proto.String("contact.created"), ApiVersion: proto.Int64(2), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2,
+				Event: &clickfunnelsv1.Event_ContactCreated{ContactCreated: &clickfunnelsv1.Contact{
+					Id:    proto.Int64(9),
+					Extra: mustStruct(t, map[string]any{"type": "contact", "attributes": map[string]any{"id": 9}}),
+				}},
 			}},
 		{"a provider key named like a derived field is kept", cf, "",
-			`{"event_type": "contact.updated", "format": "json"}`,
+			`{"event_type": "contact.updated", "format": "json", "data": {}}`,
 			&clickfunnelsv1.Event{
 				EventType: proto.String("contact.updated"), Format: clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2_LEGACY,
 				Extra: mustStruct(t, map[string]any{"format": "json"}),
@@ -89,7 +91,7 @@ func TestEnvelopes(t *testing.T) {
 					Payload:     mustValue(t, map[string]any{"site": "62749158efef318abc8d5a0f", "publishTime": 1653619272801.0}),
 				}},
 			}},
-		{"v2 without payload", wf, "", `{"triggerType": "ecomm_new_order"}`,
+		{"v2 with an empty payload", wf, "", `{"triggerType": "ecomm_new_order", "payload": {}}`,
 			&webflowv1.Event{
 				TriggerType: proto.String("ecomm_new_order"), ApiVersion: proto.Int64(2),
 				Event: &webflowv1.Event_EcommNewOrder{EcommNewOrder: &webflowv1.Order{}},

@@ -19,7 +19,10 @@ const (
 )
 
 // convertWebflow reads a Webflow delivery: an API v2 envelope {"triggerType", "payload"}, or an
-// API v1 bare payload whose trigger type comes from outside the body (d.TriggerType).
+// API v1 bare payload whose trigger type comes from outside the body (d.TriggerType). The
+// envelope alone decides the resource's shape: an API v1 body is the resource itself, flat (a
+// collection item's fields at its top level); an API v2 payload nests a collection item's fields
+// in fieldData, and must be an object.
 func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error) {
 	var members []jsonconv.Member
 	jsonconv.Outline(d.Body, func(m jsonconv.Member) bool {
@@ -46,7 +49,7 @@ func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error)
 				"the trigger type in the request (%q) disagrees with the body's $.triggerType (%q)", d.TriggerType, trigger).AtField("$." + wfTriggerType)
 		}
 	} else {
-		trigger, route.DataKey, apiVersion = d.TriggerType, "", 1
+		trigger, route.DataKey, route.Flat, apiVersion = d.TriggerType, "", true, 1
 		if trigger == "" {
 			typeErr = rejection.New(hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING,
 				"the Webflow delivery names no trigger type: an API v2 body has $.triggerType, and an API v1 body (the bare payload) "+
@@ -56,11 +59,15 @@ func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error)
 	kase := n.webflow.Lookup(trigger)
 	route.Case, route.EventType = kase, trigger
 	env := &webflowv1.Event{}
-	if _, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth); err != nil {
+	found, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth)
+	if err != nil {
 		return nil, facts{}, err
 	}
 	if typeErr != nil {
 		return nil, facts{}, typeErr
+	}
+	if err := requireResource(found, "$."+wfPayload); err != nil {
+		return nil, facts{}, err
 	}
 	env.TriggerType, env.ApiVersion = &trigger, &apiVersion
 

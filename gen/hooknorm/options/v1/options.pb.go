@@ -88,9 +88,10 @@ var (
 	// optional bool derived = 51004;
 	E_Derived = &file_hooknorm_options_v1_options_proto_extTypes[3]
 	// gathers_unmodeled marks a google.protobuf.Struct field that receives the keys its message
-	// does not model, instead of the message's extra Struct, when the JSON object does not carry
-	// the field's own key. Webflow API v1 collection items, whose fields sit at the top level, use
-	// it to put them where API v2 puts them (fieldData).
+	// does not model, instead of the message's extra Struct, when the delivery's envelope says the
+	// resource is flat and the JSON object does not carry the field's own key. Webflow API v1
+	// collection items, whose fields sit at the top level, use it to put them where API v2 puts
+	// them (fieldData); an API v2 item is never flat, with or without fieldData.
 	//
 	// optional bool gathers_unmodeled = 51005;
 	E_GathersUnmodeled = &file_hooknorm_options_v1_options_proto_extTypes[4]

@@ -29,7 +29,8 @@ const (
 // collection_item_unpublished. An API v1 item is flat: its system keys ("_id", "_cid",
 // "_archived", "_draft", "created-on", "updated-on", "published-on") are read into their API v2
 // fields and its other keys, the collection's fields, into field_data. An API v1 delete or
-// unpublish sends only {"deleted", "itemId"}.
+// unpublish sends only {"deleted", "itemId"}. An API v2 item keeps the keys this message does not
+// model in extra, with or without "fieldData" (delete and unpublish deliveries may lack it).
 type CollectionItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// id is the id of the item; API v1 calls it "_id", and "itemId" in a delete or unpublish.
