@@ -101,9 +101,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 		l.Close()
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
+	previous := previousSettings(ctx, l.js)
 	if l.stream, err = createStream(ctx, l.js, cfg); err != nil {
 		l.Close()
 		return nil, err
+	}
+	if previous != nil {
+		if changes := settingChanges(*previous, l.stream.CachedInfo().Config); len(changes) > 0 {
+			logger.Warn("this hooknormd changed the log's settings, for every replica that shares it", changes...)
+		}
 	}
 	return l, nil
 }
