@@ -29,6 +29,7 @@ type Metrics struct {
 	append      prometheus.Histogram
 	subscribers prometheus.Gauge
 	lag         prometheus.Histogram
+	oversized   *prometheus.CounterVec
 }
 
 // New returns the metrics, registered in a new registry with the Go runtime and process
@@ -59,8 +60,9 @@ func New() *Metrics {
 			Help:    "How many events behind the log's head a subscriber was when it was sent an event.",
 			Buckets: []float64{0, 1, 10, 100, 1000, 10000, 100000, 1000000},
 		}),
+		oversized: newOversizedBodies(),
 	}
-	m.Registry.MustRegister(m.deliveries, m.conversion, m.append, m.subscribers, m.lag,
+	m.Registry.MustRegister(m.deliveries, m.conversion, m.append, m.subscribers, m.lag, m.oversized,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

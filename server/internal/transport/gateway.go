@@ -228,32 +228,32 @@ func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 }
 
 // limitBody refuses a request body larger than maxBytes with 413: at once when Content-Length
-// says so, otherwise as soon as the limit is passed, without reading further. A body that takes
-// longer than timeout to arrive is refused too, so slow clients cannot hold connections; the
-// deadline covers the body only, never a streamed answer.
+// says so, otherwise as soon as the limit is passed, without keeping more of it (see
+// refuseOversized for what becomes of the rest). A body that takes longer than timeout to arrive
+// is refused too, so slow clients cannot hold connections; the deadline covers the body only,
+// never a streamed answer.
 func (h httpRefusals) limitBody(maxBytes int64, timeout time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
 			return
 		}
-		tooLarge := rejection.New(hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE,
-			"the body is larger than the %d bytes hooknorm accepts", maxBytes)
+		var deadline time.Time
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
 		if r.ContentLength > maxBytes {
-			w.Header().Set("Connection", "close")
-			h.refuse(w, r, tooLarge)
+			h.refuseOversized(w, r, maxBytes, deadline)
 			return
 		}
 		rc := http.NewResponseController(w)
-		if timeout > 0 {
-			_ = rc.SetReadDeadline(time.Now().Add(timeout))
-		}
+		_ = rc.SetReadDeadline(deadline)
 		body, err := readAll(http.MaxBytesReader(w, r.Body, maxBytes), r.ContentLength)
 		_ = rc.SetReadDeadline(time.Time{})
 		var tooBig *http.MaxBytesError
 		switch {
 		case errors.As(err, &tooBig):
-			h.refuse(w, r, tooLarge)
+			h.refuseOversized(w, r, maxBytes, deadline)
 			return
 		case err != nil:
 			w.Header().Set("Connection", "close")

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -62,16 +63,23 @@ func errorBodyOf(st *status.Status) (errorBody, int) {
 }
 
 // writeStatus answers an HTTP request with st: the status the reason maps to and an errorBody.
-// The request's log line is told the code and reason.
+// The request's log line is told the code and reason. The answer says its length, so it is
+// complete for the client even when flushed before the handler ends (see refuseOversized).
 func writeStatus(w http.ResponseWriter, r *http.Request, st *status.Status) {
 	body, httpStatus := errorBodyOf(st)
 	requestlog.FromContext(r.Context()).SetStatus(body.Status, body.Reason)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(httpStatus)
-	enc := json.NewEncoder(w)
+	var encoded bytes.Buffer
+	enc := json.NewEncoder(&encoded)
 	enc.SetEscapeHTML(false) // messages quote "<token>" and the like; this is not HTML
 	_ = enc.Encode(body)
+	// A stream the gateway set up for chunks and trailers ends here with this answer alone.
+	w.Header().Del("Transfer-Encoding")
+	w.Header().Del("Trailer")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Length", strconv.Itoa(encoded.Len()))
+	w.WriteHeader(httpStatus)
+	_, _ = w.Write(encoded.Bytes())
 }
 
 // writeRejection answers an HTTP request with a refusal, as the gateway would.
