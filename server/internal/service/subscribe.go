@@ -182,10 +182,13 @@ func (sub *subscriber) fromHub(ctx context.Context, live *fanout.Live, backlog [
 				return errBehind
 			}
 		case <-sub.heartbeat.C:
-			if head, caught := live.Caught(); caught {
+			head, caught := live.Caught()
+			if caught {
 				sub.position = max(sub.position, head) // everything up to the head was sent
+			} else {
+				head = sub.svc.hub.Head()
 			}
-			if err := sub.sendHeartbeat(sub.svc.hub.Head()); err != nil {
+			if err := sub.sendHeartbeat(head); err != nil {
 				return err
 			}
 		case <-sub.svc.stopping:
