@@ -57,7 +57,8 @@ func appendAll(t *testing.T, l *eventlog.Log, events ...*hooknormv1.Event) []uin
 	return seqs
 }
 
-// readN reads n records (and gaps, written as "gap a-b") from a reader, as id@sequence strings.
+// readN reads n records (and gaps, written as "gap a-b") from a reader, as id@sequence strings;
+// it passes over what the reader says of how far it has read.
 func readN(t *testing.T, l *eventlog.Log, start eventlog.Start, filter eventlog.Filter, n int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -69,12 +70,16 @@ func readN(t *testing.T, l *eventlog.Log, start eventlog.Start, filter eventlog.
 	defer r.Close()
 	var got []string
 	for len(got) < n {
-		rec, gap, err := r.Next(ctx)
+		item, err := r.Next(ctx)
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
 		}
+		rec, gap := item.Record, item.Gap
 		if gap != nil {
 			got = append(got, fmt.Sprintf("gap %d-%d", gap.First, gap.Last))
+			continue
+		}
+		if rec == nil {
 			continue
 		}
 		e := &hooknormv1.Event{}
@@ -147,10 +152,11 @@ func TestRawPayloadOnRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	rec, _, err := r.Next(ctx)
+	item, err := r.Next(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := item.Record
 	withRaw := &hooknormv1.Event{}
 	if err := proto.Unmarshal(rec.EventBytes(true), withRaw); err != nil {
 		t.Fatal(err)
@@ -171,12 +177,12 @@ func TestNewOnlyByDefault(t *testing.T) {
 	}
 	defer r.Close()
 	appendAll(t, l, event("new", hooknormv1.Source_SOURCE_WEBFLOW, "form_submission", ""))
-	rec, _, err := r.Next(ctx)
+	item, err := r.Next(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Sequence != 2 {
-		t.Errorf("first record read is %d, want 2 (only events stored after the call)", rec.Sequence)
+	if rec := item.Record; rec == nil || rec.Sequence != 2 {
+		t.Errorf("first read %+v, want the record of sequence 2 (only events stored after the call)", item)
 	}
 }
 

@@ -67,7 +67,7 @@ func (f Filter) subjects() []string {
 
 // Matches reports whether f accepts rec: its source, tenant and type.
 func (f Filter) Matches(rec *Record) bool {
-	if len(f.Sources) > 0 || f.Tenant != "" || len(f.Tenants) > 0 {
+	if f.bySubject() {
 		source, tenant, ok := strings.Cut(strings.TrimPrefix(rec.subject, subjectRoot+"."), ".")
 		if !ok {
 			return false
@@ -85,9 +85,19 @@ func (f Filter) Matches(rec *Record) bool {
 	return f.wants(rec.Type)
 }
 
+// bySubject reports whether f leaves out events of some sources or tenants.
+func (f Filter) bySubject() bool {
+	return len(f.Sources) > 0 || f.Tenant != "" || len(f.Tenants) > 0
+}
+
+// byType reports whether f leaves out events of some types.
+func (f Filter) byType() bool {
+	return len(f.Types) > 0 || len(f.TypePrefixes) > 0
+}
+
 // wants reports whether f accepts an event type.
 func (f Filter) wants(eventType string) bool {
-	if len(f.Types) == 0 && len(f.TypePrefixes) == 0 {
+	if !f.byType() {
 		return true
 	}
 	for _, t := range f.Types {
@@ -109,15 +119,36 @@ type Gap struct {
 	First, Last uint64
 }
 
+// Item is what a reader returns: exactly one of its fields is set.
+type Item struct {
+	// Record is the next event the filter accepts.
+	Record *Record
+	// Gap is a range of events retention removed before the reader could read them.
+	Gap *Gap
+	// Through, when not zero, says how far the reader has read: it has returned every event the
+	// filter accepts up to this sequence. It moves on past the events the filter leaves out.
+	Through uint64
+}
+
 // Reader reads events in log order. Its memory is bounded: it fetches from the log as it is read,
-// so a slow reader lags on the log rather than holding events in memory.
+// so a slow reader lags on the log rather than holding events in memory. A reader whose filter
+// leaves events out also says how far it has read, past them: once it has read everything stored,
+// and every second while it is leaving events out.
 type Reader struct {
 	log      *Log
 	filter   Filter
 	messages jetstream.MessagesContext
-	last     uint64 // the sequence of the last record read, or the one before the start
-	gap      *Gap   // a gap to return before anything else
+	// last is how far the reader has read: every event up to it was returned, left out by the
+	// filter, or reported lost. It is 0 before anything is read from the earliest event.
+	last uint64
+	// told is how far the caller knows the reader has read.
+	told uint64
+	// placed reports that last is known; it is false only for a since start the log could not
+	// place among its events, until the first event is read.
+	placed   bool
+	gap      *Gap // a gap to return before anything else
 	held     *Record
+	progress *progress // nil when the filter takes every event
 }
 
 // readBufferBytes bounds what a reader holds in memory ahead of its caller.
@@ -125,11 +156,11 @@ const readBufferBytes = 1 << 20
 
 // Read opens a reader at start with filter.
 func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, error) {
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filter.subjects(), DeliverPolicy: jetstream.DeliverNewPolicy}
-	r := &Reader{log: l, filter: filter}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filter.subjects(), DeliverPolicy: jetstream.DeliverByStartSequencePolicy}
+	r := &Reader{log: l, filter: filter, placed: true}
 	switch {
 	case start.HasAfter:
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, start.After+1
+		cfg.OptStartSeq = start.After + 1
 		r.last = start.After
 		first, _, err := l.bounds(ctx)
 		if err != nil {
@@ -139,12 +170,24 @@ func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, er
 			r.gap = &Gap{First: start.After + 1, Last: first - 1}
 			r.last = first - 1
 		}
-	case !start.Since.IsZero():
-		since := start.Since
-		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
-	case start.Earliest:
+	case start.Earliest && start.Since.IsZero():
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
+	default:
+		after, err := l.startAfter(ctx, start.Since)
+		switch {
+		case errors.Is(err, errTimeUnplaced):
+			since := start.Since
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &since
+			r.placed = false
+		case err != nil:
+			return nil, err
+		default:
+			cfg.OptStartSeq = after + 1
+			r.last = after
+		}
 	}
+	r.told = r.last
+	r.progress = newProgress(filter, cfg.FilterSubjects)
 	consumer, err := l.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
@@ -156,40 +199,74 @@ func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, er
 	return r, nil
 }
 
-// Next returns the next record the filter accepts, or a gap when events the reader should have
-// read were removed by retention first. It blocks until one is stored or ctx ends.
-func (r *Reader) Next(ctx context.Context) (*Record, *Gap, error) {
+// startAfter returns the sequence after which a reader starting at since (now, when zero) begins.
+func (l *Log) startAfter(ctx context.Context, since time.Time) (uint64, error) {
+	if since.IsZero() {
+		return l.FreshLastSequence(ctx)
+	}
+	return l.lastBefore(ctx, since)
+}
+
+// Next returns the next record the filter accepts, a gap when events the reader should have read
+// were removed by retention first, or how far the reader has read when its filter left events
+// out. It blocks until one of them comes or ctx ends.
+func (r *Reader) Next(ctx context.Context) (Item, error) {
 	for {
 		if gap := r.gap; gap != nil {
 			r.gap = nil
-			return nil, gap, nil
+			r.last, r.told = max(r.last, gap.Last), max(r.told, gap.Last)
+			return Item{Gap: gap}, nil
+		}
+		if through := r.checkProgress(ctx); through > 0 {
+			return Item{Through: through}, nil
+		}
+		if r.gap != nil {
+			continue
 		}
 		rec := r.held
 		r.held = nil
 		if rec == nil {
 			var err error
 			if rec, err = r.fetch(ctx); err != nil {
-				return nil, nil, err
+				return Item{}, err
+			}
+			if rec == nil {
+				continue // waited long enough to work out how far it has read
 			}
 			if gap := r.lostBefore(ctx, rec.Sequence); gap != nil {
 				r.gap, r.held = gap, rec // the gap first, then this record
 				continue
 			}
 		}
-		r.last = rec.Sequence
-		if r.filter.wants(rec.Type) {
-			return rec, nil, nil
+		if rec.Sequence <= r.last {
+			continue // a gap or progress already covered it
 		}
+		r.last, r.placed = rec.Sequence, true
+		if r.filter.wants(rec.Type) {
+			r.told = rec.Sequence
+			return Item{Record: rec}, nil
+		}
+		r.progress.leftOut()
 	}
 }
 
-// fetch reads the next stored record.
+// fetch reads the next stored record. A reader that reports progress waits only until it is time
+// to work out how far it has read, and then returns no record.
 func (r *Reader) fetch(ctx context.Context) (*Record, error) {
-	msg, err := r.messages.Next(jetstream.NextContext(ctx))
+	wait := ctx
+	if r.progress != nil {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithTimeout(ctx, r.progress.wait())
+		defer cancel()
+	}
+	msg, err := r.messages.Next(jetstream.NextContext(wait))
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case wait.Err() != nil:
+		r.progress.due = true
+		return nil, nil
 	case errors.Is(err, jetstream.ErrMsgIteratorClosed):
 		return nil, err
 	default:
@@ -198,6 +275,9 @@ func (r *Reader) fetch(ctx context.Context) (*Record, error) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading: %v", ErrUnavailable, err)
+	}
+	if r.progress != nil && meta.NumPending == 0 {
+		r.progress.due = true // nothing more stored for the reader, as far as the log counted
 	}
 	data := msg.Data()
 	return &Record{

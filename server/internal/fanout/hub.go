@@ -110,15 +110,15 @@ func (h *Hub) follow(ctx context.Context, markReady func()) error {
 	h.mu.Unlock()
 	markReady()
 	for {
-		rec, gap, err := reader.Next(ctx)
-		if err != nil {
+		item, err := reader.Next(ctx)
+		switch {
+		case err != nil:
 			return err
+		case item.Gap != nil:
+			h.forget(item.Gap.Last) // retention outran the hub itself: start afresh after the gap
+		case item.Record != nil:
+			h.distribute(item.Record)
 		}
-		if gap != nil {
-			h.forget(gap.Last) // retention outran the hub itself: start afresh after the gap
-			continue
-		}
-		h.distribute(rec)
 	}
 }
 

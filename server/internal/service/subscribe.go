@@ -20,8 +20,10 @@ import (
 const liveBuffer = 256
 
 // Subscribe streams events in log order from where the request starts, each with its sequence; a
-// heartbeat with the latest sequence first and whenever nothing was sent for a while; and a gap
-// marker when retention removed events the subscription should have delivered. Near the head of the log it
+// heartbeat with the latest sequence first, whenever nothing was sent for a while, and as soon as
+// the subscription has passed events its filter leaves out up to the newest, so that its cursor
+// reaches the head; and a gap marker when retention removed events the subscription should have
+// delivered. Near the head of the log it
 // is served by the fan-out hub; further back, or when it falls behind, it reads the log on its
 // own, and joins the hub again once it has caught up.
 func (s *Webhooks) Subscribe(req *hooknormv1.SubscribeRequest, stream hooknormv1.WebhookService_SubscribeServer) error {
@@ -214,8 +216,9 @@ func (sub *subscriber) fromLog(ctx context.Context, start eventlog.Start) error 
 	return sub.readLog(ctx, start, func() bool { return false })
 }
 
-// readLog sends what a private reader of the log returns, asking handOver after every event and
-// every second whether to stop; it returns nil when handOver says so.
+// readLog sends what a private reader of the log returns, asking handOver after every event (or
+// progress past events the filter leaves out) and every second whether to stop; it returns nil
+// when handOver says so.
 func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOver func() bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -225,16 +228,15 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 	}
 	defer reader.Close()
 	type item struct {
-		record *eventlog.Record
-		gap    *eventlog.Gap
-		err    error
+		eventlog.Item
+		err error
 	}
 	items := make(chan item)
 	go func() {
 		for {
-			record, gap, err := reader.Next(ctx)
+			next, err := reader.Next(ctx)
 			select {
-			case items <- item{record, gap, err}:
+			case items <- item{next, err}:
 			case <-ctx.Done():
 				return
 			}
@@ -251,10 +253,12 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 			switch {
 			case it.err != nil:
 				return unavailable(it.err)
-			case it.gap != nil:
-				err = sub.sendGap(it.gap)
+			case it.Gap != nil:
+				err = sub.sendGap(it.Gap)
+			case it.Record != nil:
+				err = sub.sendRecord(it.Record)
 			default:
-				err = sub.sendRecord(it.record)
+				err = sub.sendProgress(ctx, it.Through)
 			}
 			if err != nil {
 				return err
@@ -296,6 +300,22 @@ func (sub *subscriber) sendRecord(rec *eventlog.Record) error {
 		sub.svc.metrics.Lag(sub.svc.hub.Head(), rec.Sequence)
 	}
 	return nil
+}
+
+// sendProgress moves the subscription's position to through, the reader having sent every event
+// the subscription wants up to it, and says so at once with a heartbeat: a client waiting to
+// reach the head (a replay) need not wait for the next one, nor resume before events it does not
+// want.
+func (sub *subscriber) sendProgress(ctx context.Context, through uint64) error {
+	if through <= sub.position {
+		return nil
+	}
+	sub.position = through
+	latest, err := sub.svc.log.LastSequence(ctx)
+	if err != nil {
+		return unavailable(err)
+	}
+	return sub.sendHeartbeat(latest)
 }
 
 // lagSample is how often a subscriber's lag is measured: on every lagSample-th sequence it is

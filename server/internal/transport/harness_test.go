@@ -49,8 +49,8 @@ func start(t testing.TB, maxBodyBytes int64) *harness {
 	return startWith(t, maxBodyBytes, service.Options{})
 }
 
-// startWith is start with service options; the log and heartbeat are set here. A guard, if
-// given, requires bearer tokens.
+// startWith is start with service options; the heartbeat is set here, and the log too unless
+// opts gives one. A guard, if given, requires bearer tokens.
 func startWith(t testing.TB, maxBodyBytes int64, opts service.Options, guard ...*access.Guard) *harness {
 	t.Helper()
 	return startLogging(t, slog.New(slog.NewTextHandler(io.Discard, nil)), maxBodyBytes, opts, nil, guard...)
@@ -67,18 +67,10 @@ func startLogging(t testing.TB, logger *slog.Logger, maxBodyBytes int64, opts se
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
-		DataDir:         t.TempDir(),
-		RetentionAge:    time.Hour,
-		DuplicateWindow: time.Hour,
-		Fsync:           eventlog.FsyncPeriodic,
-		SyncInterval:    time.Minute,
-		MaxRecordBytes:  eventlog.RecordLimit(maxBodyBytes),
-	}, logger)
-	if err != nil {
-		t.Fatal(err)
+	eventLog := opts.Log
+	if eventLog == nil {
+		eventLog = openLog(t, t.TempDir(), maxBodyBytes, logger)
 	}
-	t.Cleanup(func() { eventLog.Close() })
 	cfg := transport.Config{
 		GRPCAddr:          "127.0.0.1:0",
 		HTTPAddr:          "127.0.0.1:0",
@@ -111,6 +103,25 @@ func startLogging(t testing.TB, logger *slog.Logger, maxBodyBytes int64, opts se
 		}
 	})
 	return h
+}
+
+// openLog opens an embedded event log in dir for bodies of up to maxBodyBytes, logging to logger,
+// and closes it when the test ends.
+func openLog(t testing.TB, dir string, maxBodyBytes int64, logger *slog.Logger) *eventlog.Log {
+	t.Helper()
+	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir:         dir,
+		RetentionAge:    time.Hour,
+		DuplicateWindow: time.Hour,
+		Fsync:           eventlog.FsyncPeriodic,
+		SyncInterval:    time.Minute,
+		MaxRecordBytes:  eventlog.RecordLimit(maxBodyBytes),
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eventLog.Close() })
+	return eventLog
 }
 
 // post sends body to path and returns the status and response body.
