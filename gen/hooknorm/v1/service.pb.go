@@ -644,9 +644,11 @@ type Heartbeat struct {
 	// sent_at is when the heartbeat was sent.
 	SentAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
 	// cursor is where to resume this subscription (as after_sequence): every event it should
-	// deliver up to this sequence has been sent. It moves on while filtered-out events are stored,
-	// so a quiet subscription need not replay them. It is 0 before a subscription that starts at a
-	// time has sent anything: resume such a subscription with the same since. Always present.
+	// deliver up to this sequence has been sent. It moves on past events its filter leaves out,
+	// however the subscription reads (live, or from the log after a restart), so a filtered
+	// subscription reaches latest_sequence too. It may be 0 before a subscription that starts at a
+	// time has found where that time falls in the log: resume such a subscription with the same
+	// since. Always present.
 	Cursor        *uint64 `protobuf:"varint,3,opt,name=cursor,proto3,oneof" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
