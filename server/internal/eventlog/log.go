@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -61,10 +64,17 @@ type Config struct {
 // Log is an open event log. It is safe for concurrent use.
 type Log struct {
 	logger   *slog.Logger
+	cfg      Config
 	embedded *server.Server
+	storage  *storage // watches the embedded server's storage; nil on an external cluster
+	maxStore int64    // the embedded JetStream's storage limit, 0 for its own default
 	conn     *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+
+	generation atomic.Uint64 // restarts of the embedded JetStream (see reopen.go)
+	readersMu  sync.Mutex
+	readers    map[*Reader]struct{} // the open readers
 
 	infoMu    sync.Mutex
 	infoAt    time.Time
@@ -80,10 +90,10 @@ var ErrUnavailable = errors.New("the event log is unavailable")
 
 // Open starts or connects to NATS and creates (or updates) the stream.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
-	l := &Log{logger: logger}
+	l := &Log{logger: logger, cfg: cfg}
 	var err error
 	if cfg.NATSURL == "" {
-		if l.embedded, l.conn, err = startEmbedded(cfg, l.connOptions()); err != nil {
+		if err = l.startEmbedded(); err != nil {
 			return nil, err
 		}
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
@@ -96,6 +106,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 	if l.stream, err = createStream(ctx, l.js, cfg); err != nil {
 		l.Close()
 		return nil, err
+	}
+	if l.storage != nil {
+		l.storage.start(l.restartJetStream)
 	}
 	return l, nil
 }
@@ -117,32 +130,91 @@ func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 	}, more...)
 }
 
-func startEmbedded(cfg Config, opts []nats.Option) (*server.Server, *nats.Conn, error) {
+// startEmbedded starts the NATS server inside hooknormd, with JetStream storing under the data
+// directory, and connects to it in process.
+func (l *Log) startEmbedded() error {
+	cfg := l.cfg
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	// JetStream would cap its store at three quarters of the space free when it starts, however
+	// much is freed later: the log may take the whole file system instead (--retention-bytes
+	// bounds it), and a full disk is noticed and recovered from (see storage).
+	if fs, err := fileSystemOf(cfg.DataDir); err == nil && fs.known {
+		l.maxStore = int64(min(fs.size, math.MaxInt64))
+	}
 	ns, err := server.NewServer(&server.Options{
-		ServerName:   "hooknormd",
-		JetStream:    true,
-		StoreDir:     cfg.DataDir,
-		DontListen:   true,
-		NoSigs:       true,
-		NoLog:        true,
-		MaxPayload:   cfg.MaxRecordBytes,
-		SyncAlways:   cfg.Fsync == FsyncAlways,
-		SyncInterval: cfg.SyncInterval,
+		ServerName:        "hooknormd",
+		JetStream:         true,
+		StoreDir:          cfg.DataDir,
+		JetStreamMaxStore: l.maxStore,
+		DontListen:        true,
+		NoSigs:            true,
+		NoLog:             true,
+		MaxPayload:        cfg.MaxRecordBytes,
+		SyncAlways:        cfg.Fsync == FsyncAlways,
+		SyncInterval:      cfg.SyncInterval,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("configuring the embedded NATS server: %w", err)
+		return fmt.Errorf("configuring the embedded NATS server: %w", err)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
+	if l.storage, err = newStorage(cfg.DataDir, int64(cfg.MaxRecordBytes), ns, l.logger); err != nil {
 		ns.Shutdown()
-		return nil, nil, fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
+		return err
 	}
-	conn, err := nats.Connect(ns.ClientURL(), append(opts, nats.InProcessServer(ns))...)
+	ns.SetLoggerV2(serverLogger{logger: l.logger, reported: l.storage.reported, fatal: l.storage.fatal}, false, false, false)
+	go ns.Start()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ns.ReadyForConnections(100 * time.Millisecond) {
+		if failure := l.storage.startFailure(); failure != "" {
+			ns.Shutdown()
+			return fmt.Errorf("the embedded NATS server could not start in the data directory %s: %s", cfg.DataDir, failure)
+		}
+		if time.Now().After(deadline) {
+			ns.Shutdown()
+			return fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
+		}
+	}
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		return fmt.Errorf("the embedded JetStream did not start in the data directory %s (%s)", cfg.DataDir, l.storage.lastServerReport())
+	}
+	conn, err := nats.Connect(ns.ClientURL(), append(l.connOptions(), nats.InProcessServer(ns))...)
 	if err != nil {
 		ns.Shutdown()
-		return nil, nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
+		return fmt.Errorf("connecting to the embedded NATS server: %w", err)
 	}
-	return ns, conn, nil
+	l.embedded, l.conn = ns, conn
+	return nil
+}
+
+// jetStreamShutdownWait bounds how long a restart of the embedded JetStream waits for a shutdown
+// the server began on its own to finish.
+const jetStreamShutdownWait = 30 * time.Second
+
+// restartJetStream stops and starts the embedded JetStream, which recovers the stream from the
+// data directory: a store that failed to write refuses every write until then.
+func (l *Log) restartJetStream(ctx context.Context) error {
+	ns := l.embedded
+	if err := ns.ShutdownJetStream(); err != nil {
+		return fmt.Errorf("stopping JetStream: %w", err)
+	}
+	// ShutdownJetStream does not wait for a shutdown the server began on its own.
+	deadline := time.Now().Add(jetStreamShutdownWait)
+	for ns.JetStreamConfig() != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("JetStream did not stop within %s", jetStreamShutdownWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := ns.EnableJetStream(&server.JetStreamConfig{StoreDir: l.cfg.DataDir, MaxStore: l.maxStore}); err != nil {
+		return fmt.Errorf("starting JetStream: %w", err)
+	}
+	if _, err := createStream(ctx, l.js, l.cfg); err != nil {
+		return err
+	}
+	l.interruptReaders()
+	return nil
 }
 
 // DuplicateWindow is how long the log recognises repeats of an event under cfg: the configured
@@ -194,6 +266,9 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 
 // Close disconnects and, for an embedded server, stops it after flushing the store.
 func (l *Log) Close() error {
+	if l.storage != nil {
+		l.storage.close()
+	}
 	if l.conn != nil {
 		l.conn.Close()
 	}
@@ -204,15 +279,33 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// Ready reports whether the log can be written: the connection is up and the stream answers.
+// Ready reports whether the log can be written: the connection is up, the embedded log's storage
+// can store (it is not full, read-only or removed, and no write failed) and the stream answers.
 func (l *Log) Ready(ctx context.Context) error {
 	if l.conn == nil || !l.conn.IsConnected() {
 		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
+	}
+	if err := l.storage.current(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if _, err := l.stream.Info(ctx); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return nil
+}
+
+// Embedded reports whether the log runs inside hooknormd, on its data directory, rather than on
+// an external cluster.
+func (l *Log) Embedded() bool { return l.storage != nil }
+
+// StorageHealth reports whether the embedded log's storage lets it store events now (nothing
+// keeps it from storing: see Ready), and how many times it began refusing events because of its
+// storage. A log on an external cluster always reports true and 0.
+func (l *Log) StorageHealth() (writable bool, failures uint64) {
+	if l.storage == nil {
+		return true, 0
+	}
+	return l.storage.health()
 }
 
 // bounds returns the first and last sequence of the log, at most a second old.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -112,12 +113,18 @@ type Gap struct {
 // Reader reads events in log order. Its memory is bounded: it fetches from the log as it is read,
 // so a slow reader lags on the log rather than holding events in memory.
 type Reader struct {
-	log      *Log
-	filter   Filter
-	messages jetstream.MessagesContext
-	last     uint64 // the sequence of the last record read, or the one before the start
-	gap      *Gap   // a gap to return before anything else
-	held     *Record
+	log     *Log
+	filter  Filter
+	cfg     jetstream.OrderedConsumerConfig // where it started, to reopen (see reopen.go)
+	last    uint64                          // the sequence of the last record read, or the one before the start
+	fetched uint64                          // the sequence of the last record fetched, 0 before the first
+	gap     *Gap                            // a gap to return before anything else
+	held    *Record
+
+	mu         sync.Mutex // guards what a restart of the embedded JetStream interrupts
+	messages   jetstream.MessagesContext
+	generation uint64 // the log's generation when messages was opened
+	closed     bool
 }
 
 // readBufferBytes bounds what a reader holds in memory ahead of its caller.
@@ -145,15 +152,27 @@ func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, er
 	case start.Earliest:
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
+	r.cfg = cfg
+	r.generation = l.generation.Load()
+	var err error
+	if r.messages, err = l.consume(ctx, cfg); err != nil {
+		return nil, err
+	}
+	l.addReader(r)
+	return r, nil
+}
+
+// consume opens an ordered consumer of the log with cfg.
+func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.MessagesContext, error) {
 	consumer, err := l.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
-	r.messages, err = consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(256, readBufferBytes))
+	messages, err := consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(256, readBufferBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
-	return r, nil
+	return messages, nil
 }
 
 // Next returns the next record the filter accepts, or a gap when events the reader should have
@@ -185,7 +204,7 @@ func (r *Reader) Next(ctx context.Context) (*Record, *Gap, error) {
 
 // fetch reads the next stored record.
 func (r *Reader) fetch(ctx context.Context) (*Record, error) {
-	msg, err := r.messages.Next(jetstream.NextContext(ctx))
+	msg, err := r.nextMessage(ctx)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -200,6 +219,7 @@ func (r *Reader) fetch(ctx context.Context) (*Record, error) {
 		return nil, fmt.Errorf("%w: reading: %v", ErrUnavailable, err)
 	}
 	data := msg.Data()
+	r.fetched = meta.Sequence.Stream
 	return &Record{
 		Sequence:  meta.Sequence.Stream,
 		Type:      msg.Headers().Get(headerType),
@@ -223,7 +243,12 @@ func (r *Reader) lostBefore(ctx context.Context, seq uint64) *Gap {
 	return &Gap{First: r.last + 1, Last: min(first, seq) - 1}
 }
 
-// Close stops the reader.
+// Close stops the reader. It may be called while another goroutine waits in Next, which then
+// returns.
 func (r *Reader) Close() {
+	r.log.removeReader(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
 	r.messages.Stop()
 }
