@@ -139,7 +139,12 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 		acked[id] = true
 	}
 
-	seen := replayAll(t, ctx, grpcAddr)
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	seen := replayAll(ctx, t, conn)
 	defer func() {
 		if t.Failed() {
 			t.Logf("hooknormd:\n%s", proc.logs)
@@ -200,13 +205,8 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 // each event id; sequences must rise. Like any client, it resumes after the last event it read
 // when the stream ends with UNAVAILABLE (a cluster that has just regained quorum may refuse new
 // readers for a moment).
-func replayAll(t *testing.T, ctx context.Context, grpcAddr string) map[string]int {
+func replayAll(ctx context.Context, t *testing.T, conn *grpc.ClientConn) map[string]int {
 	t.Helper()
-	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	api := hooknormv1.NewWebhookServiceClient(conn)
 	seen := map[string]int{}
 	var last uint64

@@ -56,19 +56,38 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 			headerRawOffset:       []string{strconv.Itoa(offset)},
 		},
 	}
+	// A store that cannot write does not answer: refuse at once, with the cause, rather than
+	// wait for the acknowledgement to time out.
+	refused, err := l.storage.gate()
+	if err != nil {
+		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
+	}
 	// An asynchronous publish costs less CPU than a request per append: acknowledgements arrive
 	// on one subscription for all of them. Waiting on the future keeps Append synchronous.
 	future, err := l.js.PublishMsgAsync(msg)
 	if err != nil {
-		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
+		return Appended{}, l.appendFailed(event.GetId(), err)
 	}
 	select {
 	case ack := <-future.Ok():
 		return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
 	case err := <-future.Err():
-		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
+		return Appended{}, l.appendFailed(event.GetId(), err)
+	case <-refused:
+		// The event may have been stored just before the store failed: a retry of the delivery
+		// is then answered as a duplicate.
+		return Appended{}, l.appendFailed(event.GetId(), errors.New("the log's storage failed while storing it"))
 	case <-ctx.Done():
 		// The event may still be stored; a retry of the delivery is then answered as a duplicate.
 		return Appended{}, fmt.Errorf("storing event %s: %w", event.GetId(), ctx.Err())
 	}
+}
+
+// appendFailed is the error of an append the log did not acknowledge, with what keeps the embedded
+// log from storing when that is known: NATS says only that it timed out.
+func (l *Log) appendFailed(id string, err error) error {
+	if cause := l.storage.current(); cause != nil {
+		return fmt.Errorf("%w: storing event %s: %v (%v)", ErrUnavailable, id, err, cause)
+	}
+	return fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, id, err)
 }

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -62,10 +64,17 @@ type Config struct {
 type Log struct {
 	logger   *slog.Logger
 	dirLock  *dataDirLock
+	cfg      Config
 	embedded *server.Server
+	storage  *storage // watches the embedded server's storage; nil on an external cluster
+	maxStore int64    // the embedded JetStream's storage limit, 0 for its own default
 	conn     *nats.Conn
 	js       jetstream.JetStream
 	stream   jetstream.Stream
+
+	generation atomic.Uint64 // restarts of the embedded JetStream (see reopen.go)
+	readersMu  sync.Mutex
+	readers    map[*Reader]struct{} // the open readers
 
 	infoMu    sync.Mutex
 	infoAt    time.Time
@@ -84,13 +93,13 @@ var ErrUnavailable = errors.New("the event log is unavailable")
 // is refused with ErrDataDirLocked, one that cannot be created, written or locked with
 // ErrDataDirUnusable.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
-	l := &Log{logger: logger}
+	l := &Log{logger: logger, cfg: cfg}
 	var err error
 	if cfg.NATSURL == "" {
 		if l.dirLock, err = lockDataDir(cfg.DataDir); err != nil {
 			return nil, err
 		}
-		if l.embedded, l.conn, err = startEmbedded(cfg, l.connOptions()); err != nil {
+		if err = l.startEmbedded(); err != nil {
 			l.Close()
 			return nil, err
 		}
@@ -110,6 +119,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 		if changes := settingChanges(*previous, l.stream.CachedInfo().Config); len(changes) > 0 {
 			logger.Warn("this hooknormd changed the log's settings, for every replica that shares it", changes...)
 		}
+	}
+	if l.storage != nil {
+		l.storage.start(l.restartJetStream)
 	}
 	return l, nil
 }
@@ -131,32 +143,88 @@ func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 	}, more...)
 }
 
-func startEmbedded(cfg Config, opts []nats.Option) (*server.Server, *nats.Conn, error) {
+// startEmbedded starts the NATS server inside hooknormd, with JetStream storing under the data
+// directory, and connects to it in process.
+func (l *Log) startEmbedded() error {
+	cfg := l.cfg // the data directory exists: lockDataDir made it
+	// JetStream would cap its store at three quarters of the space free when it starts, however
+	// much is freed later: the log may take the whole file system instead (--retention-bytes
+	// bounds it), and a full disk is noticed and recovered from (see storage).
+	if fs, err := fileSystemOf(cfg.DataDir); err == nil && fs.known {
+		l.maxStore = int64(min(fs.size, math.MaxInt64))
+	}
 	ns, err := server.NewServer(&server.Options{
-		ServerName:   "hooknormd",
-		JetStream:    true,
-		StoreDir:     cfg.DataDir,
-		DontListen:   true,
-		NoSigs:       true,
-		NoLog:        true,
-		MaxPayload:   cfg.MaxRecordBytes,
-		SyncAlways:   cfg.Fsync == FsyncAlways,
-		SyncInterval: cfg.SyncInterval,
+		ServerName:        "hooknormd",
+		JetStream:         true,
+		StoreDir:          cfg.DataDir,
+		JetStreamMaxStore: l.maxStore,
+		DontListen:        true,
+		NoSigs:            true,
+		NoLog:             true,
+		MaxPayload:        cfg.MaxRecordBytes,
+		SyncAlways:        cfg.Fsync == FsyncAlways,
+		SyncInterval:      cfg.SyncInterval,
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("configuring the embedded NATS server: %w", err)
+		return fmt.Errorf("configuring the embedded NATS server: %w", err)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
+	if l.storage, err = newStorage(cfg.DataDir, int64(cfg.MaxRecordBytes), ns, l.logger); err != nil {
 		ns.Shutdown()
-		return nil, nil, fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
+		return err
 	}
-	conn, err := nats.Connect(ns.ClientURL(), append(opts, nats.InProcessServer(ns))...)
+	ns.SetLoggerV2(serverLogger{logger: l.logger, reported: l.storage.reported, fatal: l.storage.fatal}, false, false, false)
+	go ns.Start()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ns.ReadyForConnections(100 * time.Millisecond) {
+		if failure := l.storage.startFailure(); failure != "" {
+			ns.Shutdown()
+			return fmt.Errorf("the embedded NATS server could not start in the data directory %s: %s", cfg.DataDir, failure)
+		}
+		if time.Now().After(deadline) {
+			ns.Shutdown()
+			return fmt.Errorf("the embedded NATS server did not start within 30s (data dir %s)", cfg.DataDir)
+		}
+	}
+	if !ns.JetStreamEnabled() {
+		ns.Shutdown()
+		return fmt.Errorf("the embedded JetStream did not start in the data directory %s (%s)", cfg.DataDir, l.storage.lastServerReport())
+	}
+	conn, err := nats.Connect(ns.ClientURL(), append(l.connOptions(), nats.InProcessServer(ns))...)
 	if err != nil {
 		ns.Shutdown()
-		return nil, nil, fmt.Errorf("connecting to the embedded NATS server: %w", err)
+		return fmt.Errorf("connecting to the embedded NATS server: %w", err)
 	}
-	return ns, conn, nil
+	l.embedded, l.conn = ns, conn
+	return nil
+}
+
+// jetStreamShutdownWait bounds how long a restart of the embedded JetStream waits for a shutdown
+// the server began on its own to finish.
+const jetStreamShutdownWait = 30 * time.Second
+
+// restartJetStream stops and starts the embedded JetStream, which recovers the stream from the
+// data directory: a store that failed to write refuses every write until then.
+func (l *Log) restartJetStream(ctx context.Context) error {
+	ns := l.embedded
+	if err := ns.ShutdownJetStream(); err != nil {
+		return fmt.Errorf("stopping JetStream: %w", err)
+	}
+	// ShutdownJetStream does not wait for a shutdown the server began on its own.
+	deadline := time.Now().Add(jetStreamShutdownWait)
+	for ns.JetStreamConfig() != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("JetStream did not stop within %s", jetStreamShutdownWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := ns.EnableJetStream(&server.JetStreamConfig{StoreDir: l.cfg.DataDir, MaxStore: l.maxStore}); err != nil {
+		return fmt.Errorf("starting JetStream: %w", err)
+	}
+	if _, err := createStream(ctx, l.js, l.cfg); err != nil {
+		return err
+	}
+	l.interruptReaders()
+	return nil
 }
 
 // DuplicateWindow is how long the log recognises repeats of an event under cfg: the configured
@@ -209,6 +277,9 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 // Close disconnects and, for an embedded server, stops it after flushing the store, then
 // releases the data directory.
 func (l *Log) Close() error {
+	if l.storage != nil {
+		l.storage.close()
+	}
 	if l.conn != nil {
 		l.conn.Close()
 	}
@@ -219,14 +290,32 @@ func (l *Log) Close() error {
 	return l.dirLock.release()
 }
 
-// Ready reports whether the log can be written: the connection is up, the stream answers, and on a
-// cluster it has a leader.
+// Ready reports whether the log can be written: the connection is up, the embedded log's storage
+// can store (it is not full, read-only or removed, and no write failed), the stream answers, and
+// on a cluster it has a leader.
 func (l *Log) Ready(ctx context.Context) error {
 	if l.conn == nil || !l.conn.IsConnected() {
 		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
 	}
+	if err := l.storage.current(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
 	_, err := l.info(ctx)
 	return err
+}
+
+// Embedded reports whether the log runs inside hooknormd, on its data directory, rather than on
+// an external cluster.
+func (l *Log) Embedded() bool { return l.storage != nil }
+
+// StorageHealth reports whether the embedded log's storage lets it store events now (nothing
+// keeps it from storing: see Ready), and how many times it began refusing events because of its
+// storage. A log on an external cluster always reports true and 0.
+func (l *Log) StorageHealth() (writable bool, failures uint64) {
+	if l.storage == nil {
+		return true, 0
+	}
+	return l.storage.health()
 }
 
 // bounds returns the first and last sequence of the log, at most a second old.

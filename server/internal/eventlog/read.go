@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -135,9 +136,9 @@ type Item struct {
 // leaves events out also says how far it has read, past them: once it has read everything stored,
 // and every second while it is leaving events out.
 type Reader struct {
-	log      *Log
-	filter   Filter
-	messages jetstream.MessagesContext
+	log    *Log
+	filter Filter
+	cfg    jetstream.OrderedConsumerConfig // where it started, to reopen (see reopen.go)
 	// last is how far the reader has read: every event up to it was returned, left out by the
 	// filter, or reported lost. It is 0 before anything is read from the earliest event.
 	last uint64
@@ -146,9 +147,15 @@ type Reader struct {
 	// placed reports that last is known; it is false only for a since start the log could not
 	// place among its events, until the first event is read.
 	placed   bool
-	gap      *Gap // a gap to return before anything else
+	fetched  uint64 // the sequence of the last record fetched, 0 before the first
+	gap      *Gap   // a gap to return before anything else
 	held     *Record
 	progress *progress // nil when the filter takes every event
+
+	mu         sync.Mutex // guards what a restart of the embedded JetStream interrupts
+	messages   jetstream.MessagesContext
+	generation uint64 // the log's generation when messages was opened
+	closed     bool
 }
 
 // readBufferBytes bounds what a reader holds in memory ahead of its caller.
@@ -188,15 +195,27 @@ func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, er
 	}
 	r.told = r.last
 	r.progress = newProgress(filter, cfg.FilterSubjects)
+	r.cfg = cfg
+	r.generation = l.generation.Load()
+	var err error
+	if r.messages, err = l.consume(ctx, cfg); err != nil {
+		return nil, err
+	}
+	l.addReader(r)
+	return r, nil
+}
+
+// consume opens an ordered consumer of the log with cfg.
+func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.MessagesContext, error) {
 	consumer, err := l.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
-	r.messages, err = consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(256, readBufferBytes))
+	messages, err := consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(256, readBufferBytes))
 	if err != nil {
 		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
-	return r, nil
+	return messages, nil
 }
 
 // startAfter returns the sequence after which a reader starting at since (now, when zero) begins.
@@ -259,7 +278,7 @@ func (r *Reader) fetch(ctx context.Context) (*Record, error) {
 		wait, cancel = context.WithTimeout(ctx, r.progress.wait())
 		defer cancel()
 	}
-	msg, err := r.messages.Next(jetstream.NextContext(wait))
+	msg, err := r.nextMessage(wait)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
@@ -280,6 +299,7 @@ func (r *Reader) fetch(ctx context.Context) (*Record, error) {
 		r.progress.due = true // nothing more stored for the reader, as far as the log counted
 	}
 	data := msg.Data()
+	r.fetched = meta.Sequence.Stream
 	return &Record{
 		Sequence:  meta.Sequence.Stream,
 		Type:      msg.Headers().Get(headerType),
@@ -303,7 +323,12 @@ func (r *Reader) lostBefore(ctx context.Context, seq uint64) *Gap {
 	return &Gap{First: r.last + 1, Last: min(first, seq) - 1}
 }
 
-// Close stops the reader.
+// Close stops the reader. It may be called while another goroutine waits in Next, which then
+// returns.
 func (r *Reader) Close() {
+	r.log.removeReader(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
 	r.messages.Stop()
 }

@@ -152,7 +152,8 @@ func (r *Record) SetStatus(code, reason string) {
 	}
 }
 
-// SetError records the detail of an internal failure, which the caller is not told.
+// SetError records the detail of a failure: an internal one, which the caller is not told, or
+// the cause of an unavailable log, such as a full disk.
 func (r *Record) SetError(err string) {
 	if r == nil {
 		return

@@ -108,6 +108,9 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		return s
 	}
 	s.metrics.WatchLog(opts.Log.Stats)
+	if opts.Log.Embedded() {
+		s.metrics.WatchStorage(opts.Log.StorageHealth)
+	}
 	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
@@ -200,7 +203,7 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		return nil, err // a conversion that let it through is at fault, not the log: INTERNAL
 	}
 	if err != nil {
-		return nil, unavailable(err)
+		return nil, unavailable(ctx, err)
 	}
 	s.metrics.Append(time.Since(appending))
 	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
@@ -232,11 +235,13 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 	}
 }
 
-// unavailable turns a log failure into a refusal the provider retries.
-func unavailable(err error) error {
+// unavailable turns a log failure into a refusal the provider retries, and puts its cause (a full
+// disk, say) on the request's log line, whose reason says only UNAVAILABLE.
+func unavailable(ctx context.Context, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	requestlog.FromContext(ctx).SetError(err.Error())
 	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "the event log is unavailable, nothing was stored; retry: %v", err)
 }
 
