@@ -24,15 +24,30 @@ import (
 // startNATSCluster runs n NATS servers with JetStream on loopback, routed into one cluster.
 func startNATSCluster(t *testing.T, n int) ([]*server.Server, []string) {
 	t.Helper()
+	c := startRestartableCluster(t, n)
+	return c.nodes, c.urls
+}
+
+// restartableCluster is a NATS cluster on loopback whose nodes can be stopped and started again
+// on the same ports and store directories, as an operator restarts a failed node.
+type restartableCluster struct {
+	t     *testing.T
+	opts  []*server.Options
+	nodes []*server.Server
+	urls  []string
+}
+
+func startRestartableCluster(t *testing.T, n int) *restartableCluster {
+	t.Helper()
+	c := &restartableCluster{t: t, opts: make([]*server.Options, n), nodes: make([]*server.Server, n), urls: make([]string, n)}
 	clientAddrs, routeAddrs := make([]string, n), make([]string, n)
 	var routes []string
 	for i := range n {
 		clientAddrs[i], routeAddrs[i] = freePort(t), freePort(t)
 		routes = append(routes, "nats-route://"+routeAddrs[i])
 	}
-	servers := make([]*server.Server, n)
 	for i := range n {
-		opts := &server.Options{
+		c.opts[i] = &server.Options{
 			ServerName: fmt.Sprintf("node-%d", i),
 			Host:       "127.0.0.1",
 			Port:       portOf(t, clientAddrs[i]),
@@ -41,28 +56,42 @@ func startNATSCluster(t *testing.T, n int) ([]*server.Server, []string) {
 			NoLog:      true,
 			NoSigs:     true,
 			MaxPayload: 8 << 20,
-			Cluster:    server.ClusterOpts{Name: "hooknorm-test", Host: "127.0.0.1", Port: portOf(t, routeAddrs[i])},
+			Cluster:    server.ClusterOpts{Name: "hooknorm-quorum", Host: "127.0.0.1", Port: portOf(t, routeAddrs[i])},
 			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
 		}
-		ns, err := server.NewServer(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		go ns.Start()
-		servers[i] = ns
-		t.Cleanup(func() {
-			ns.Shutdown()
-			ns.WaitForShutdown()
-		})
+		c.urls[i] = "nats://" + clientAddrs[i]
+		c.start(i)
 	}
-	urls := make([]string, n)
-	for i, ns := range servers {
-		if !ns.ReadyForConnections(20 * time.Second) {
-			t.Fatalf("NATS node %d did not start", i)
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
 		}
-		urls[i] = "nats://" + clientAddrs[i]
+	})
+	return c
+}
+
+// start runs node i (again).
+func (c *restartableCluster) start(i int) {
+	c.t.Helper()
+	opts := *c.opts[i]
+	ns, err := server.NewServer(&opts)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	return servers, urls
+	go ns.Start()
+	if !ns.ReadyForConnections(20 * time.Second) {
+		c.t.Fatalf("NATS node %d did not start", i)
+	}
+	c.nodes[i] = ns
+}
+
+// stop shuts node i down, if it runs.
+func (c *restartableCluster) stop(i int) {
+	if ns := c.nodes[i]; ns != nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		c.nodes[i] = nil
+	}
 }
 
 func portOf(t *testing.T, addr string) int {

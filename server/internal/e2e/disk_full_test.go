@@ -306,10 +306,11 @@ func retryPadded(ctx context.Context, t *testing.T, client *http.Client, url, id
 	}
 }
 
-// awaitReadiness polls /readyz until it answers want, and returns the reason it gives.
+// awaitReadiness polls /readyz until it answers want, and returns the reason it gives. It gives
+// up after a minute: a NATS cluster may take a while to elect leaders again.
 func awaitReadiness(ctx context.Context, t *testing.T, client *http.Client, url string, want int) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/readyz", nil)
 		if err != nil {

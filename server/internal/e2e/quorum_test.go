@@ -3,85 +3,17 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
-	"github.com/nats-io/nats-server/v2/server"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
-
-// restartableCluster is a NATS cluster on loopback whose nodes can be stopped and started again
-// on the same ports and store directories, as an operator restarts a failed node.
-type restartableCluster struct {
-	t     *testing.T
-	opts  []*server.Options
-	nodes []*server.Server
-	urls  []string
-}
-
-func startRestartableCluster(t *testing.T, n int) *restartableCluster {
-	t.Helper()
-	c := &restartableCluster{t: t, opts: make([]*server.Options, n), nodes: make([]*server.Server, n), urls: make([]string, n)}
-	clientAddrs, routeAddrs := make([]string, n), make([]string, n)
-	var routes []string
-	for i := range n {
-		clientAddrs[i], routeAddrs[i] = freePort(t), freePort(t)
-		routes = append(routes, "nats-route://"+routeAddrs[i])
-	}
-	for i := range n {
-		c.opts[i] = &server.Options{
-			ServerName: fmt.Sprintf("node-%d", i),
-			Host:       "127.0.0.1",
-			Port:       portOf(t, clientAddrs[i]),
-			JetStream:  true,
-			StoreDir:   t.TempDir(),
-			NoLog:      true,
-			NoSigs:     true,
-			MaxPayload: 8 << 20,
-			Cluster:    server.ClusterOpts{Name: "hooknorm-quorum", Host: "127.0.0.1", Port: portOf(t, routeAddrs[i])},
-			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
-		}
-		c.urls[i] = "nats://" + clientAddrs[i]
-		c.start(i)
-	}
-	t.Cleanup(func() {
-		for i := range c.nodes {
-			c.stop(i)
-		}
-	})
-	return c
-}
-
-// start runs node i (again).
-func (c *restartableCluster) start(i int) {
-	c.t.Helper()
-	opts := *c.opts[i]
-	ns, err := server.NewServer(&opts)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(20 * time.Second) {
-		c.t.Fatalf("NATS node %d did not start", i)
-	}
-	c.nodes[i] = ns
-}
-
-// stop shuts node i down, if it runs.
-func (c *restartableCluster) stop(i int) {
-	if ns := c.nodes[i]; ns != nil {
-		ns.Shutdown()
-		ns.WaitForShutdown()
-		c.nodes[i] = nil
-	}
-}
 
 // TestClusterQuorumLossRefusesThenRecovers runs a real hooknormd on a three-node NATS cluster
 // (three replicas of the log) and stops two nodes, so the stream has no quorum: every delivery
@@ -115,10 +47,11 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 	cluster.stop(1)
 	cluster.stop(2)
 	// Without quorum the log cannot store: deliveries are refused and hooknormd says it is unready.
-	waitFor(t, ctx, "/readyz to answer 503 without quorum", func() bool { return statusOf(client, url+"/readyz") == http.StatusServiceUnavailable })
+	awaitReadiness(ctx, t, client, url, http.StatusServiceUnavailable)
 	for i := range 3 {
 		id := fmt.Sprintf("during-%d", i)
-		code, answer := post(ctx, client, url, id)
+		code, answer := postEnvelope(t, client, url+"/v1/webhooks/clickfunnels",
+			fmt.Sprintf(`{"event_id": %q, "event_type": "orders/invoice.paid", "workspace_id": 42, "api_version": 2, "data": {"id": 1}}`, id))
 		switch code {
 		case http.StatusOK:
 			acked[id] = true // stored after all (the cluster answered): it must be in the log
@@ -130,7 +63,7 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 
 	cluster.start(1)
 	cluster.start(2)
-	waitFor(t, ctx, "/readyz to answer 200 once quorum is back", func() bool { return statusOf(client, url+"/readyz") == http.StatusOK })
+	awaitReadiness(ctx, t, client, url, http.StatusOK)
 	for i := range 5 {
 		id := fmt.Sprintf("after-%d", i)
 		if _, err := deliver(ctx, client, url, id); err != nil {
@@ -158,45 +91,6 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 	for id, n := range seen {
 		if !acked[id] && !strings.HasPrefix(id, "during-") {
 			t.Errorf("the log holds %s (%d times), which was never delivered", id, n)
-		}
-	}
-}
-
-// post sends one ClickFunnels delivery once and returns the status code and body.
-func post(ctx context.Context, client *http.Client, url, eventID string) (int, string) {
-	body := fmt.Sprintf(`{"event_id": %q, "event_type": "orders/invoice.paid", "workspace_id": 42, "api_version": 2, "data": {"id": 1}}`, eventID)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/webhooks/clickfunnels", strings.NewReader(body))
-	if err != nil {
-		return 0, err.Error()
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(answer)
-}
-
-// statusOf returns the status code of a GET, or 0 when it fails.
-func statusOf(client *http.Client, url string) int {
-	resp, err := client.Get(url)
-	if err != nil {
-		return 0
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-// waitFor polls cond until it holds, failing the test when ctx ends first.
-func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
-	t.Helper()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
