@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -72,7 +73,7 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 	// how much it has to catch up on (and that the stream is open).
 	last, err := sub.svc.log.FreshLastSequence(ctx)
 	if err != nil {
-		return unavailable(ctx, err)
+		return sub.unavailable(ctx, err)
 	}
 	if start.HasAfter && start.After > last {
 		if last, err = sub.awaitCursor(ctx, start.After, last); err != nil {
@@ -138,7 +139,7 @@ func (sub *subscriber) awaitCursor(ctx context.Context, cursor, last uint64) (ui
 		case <-poll.C:
 			var err error
 			if last, err = sub.svc.log.FreshLastSequence(ctx); err != nil {
-				return 0, unavailable(ctx, err)
+				return 0, sub.unavailable(ctx, err)
 			}
 			if last >= cursor {
 				return last, nil
@@ -224,7 +225,7 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 	defer cancel()
 	reader, err := sub.svc.log.Read(ctx, start, sub.filter)
 	if err != nil {
-		return unavailable(ctx, err)
+		return sub.unavailable(ctx, err)
 	}
 	defer reader.Close()
 	type item struct {
@@ -252,7 +253,7 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 		case it := <-items:
 			switch {
 			case it.err != nil:
-				return unavailable(ctx, it.err)
+				return sub.unavailable(ctx, it.err)
 			case it.Gap != nil:
 				err = sub.sendGap(it.Gap)
 			case it.Record != nil:
@@ -273,7 +274,7 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 		case <-sub.heartbeat.C:
 			latest, err := sub.svc.log.LastSequence(ctx)
 			if err != nil {
-				return unavailable(ctx, err)
+				return sub.unavailable(ctx, err)
 			}
 			if err := sub.sendHeartbeat(latest); err != nil {
 				return err
@@ -313,7 +314,7 @@ func (sub *subscriber) sendProgress(ctx context.Context, through uint64) error {
 	sub.position = through
 	latest, err := sub.svc.log.LastSequence(ctx)
 	if err != nil {
-		return unavailable(ctx, err)
+		return sub.unavailable(ctx, err)
 	}
 	return sub.sendHeartbeat(latest)
 }
@@ -355,6 +356,11 @@ func (sub *subscriber) sendHeartbeat(latest uint64) error {
 	}})
 	sub.heartbeat.Reset(sub.svc.heartbeat)
 	return err
+}
+
+// unavailable ends the subscription because the log failed, saying where to resume.
+func (sub *subscriber) unavailable(ctx context.Context, err error) error {
+	return unavailable(ctx, err, fmt.Sprintf("the event log is unavailable; resume with after_sequence=%d", sub.position))
 }
 
 func (sub *subscriber) shuttingDown() error {

@@ -203,7 +203,7 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		return nil, err // a conversion that let it through is at fault, not the log: INTERNAL
 	}
 	if err != nil {
-		return nil, unavailable(ctx, err)
+		return nil, unavailable(ctx, err, "the event log is unavailable, nothing was stored; retry")
 	}
 	s.metrics.Append(time.Since(appending))
 	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
@@ -235,14 +235,15 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 	}
 }
 
-// unavailable turns a log failure into a refusal the provider retries, and puts its cause (a full
-// disk, say) on the request's log line, whose reason says only UNAVAILABLE.
-func unavailable(ctx context.Context, err error) error {
+// unavailable turns a log failure into a refusal the caller retries, saying what the caller is to
+// do (advice: an Ingest stored nothing, a subscription resumes after its cursor) and why, and
+// puts the cause (a full disk, say) on the request's log line, whose reason says only UNAVAILABLE.
+func unavailable(ctx context.Context, err error, advice string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	requestlog.FromContext(ctx).SetError(err.Error())
-	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "the event log is unavailable, nothing was stored; retry: %v", err)
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "%s: %v", advice, err)
 }
 
 // providerHeaders merges the headers given in the request with the provider headers that arrived

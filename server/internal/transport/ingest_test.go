@@ -432,3 +432,40 @@ func TestHeartbeatsAlwaysCarryTheirSequences(t *testing.T) {
 		t.Errorf("opening heartbeat on an empty log: %s, want latestSequence and cursor \"0\"", line)
 	}
 }
+
+// TestLogFailureEndsSubscriptionsWithTheirCursor loses the log under a subscription: the stream
+// ends with UNAVAILABLE naming the cursor to resume after (not "nothing was stored", which is
+// what a refused delivery is told), and a delivery meanwhile is told that nothing was stored.
+func TestLogFailureEndsSubscriptionsWithTheirCursor(t *testing.T) {
+	h := start(t, 1<<20)
+	h.ingest(t, "/v1/webhooks/clickfunnels", cfInvoice, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sent := uint64(0); sent < 1; {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = max(sent, msg.GetEvent().GetSequence())
+	}
+	h.log.Close()
+	for {
+		_, err := stream.Recv()
+		if err == nil {
+			continue
+		}
+		st := status.Convert(err)
+		if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "resume with after_sequence=1") || strings.Contains(st.Message(), "nothing was stored") {
+			t.Errorf("stream ended with %v, want UNAVAILABLE naming after_sequence=1", err)
+		}
+		break
+	}
+	code, body := h.post(t, "/v1/webhooks/clickfunnels", []byte(cfInvoice), nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "nothing was stored") {
+		t.Errorf("a delivery without a log got %d %s, want 503 saying nothing was stored", code, body)
+	}
+}
