@@ -30,8 +30,8 @@ type ErrorReason int32
 const (
 	// ERROR_REASON_UNSPECIFIED is never sent; it is the zero value.
 	ErrorReason_ERROR_REASON_UNSPECIFIED ErrorReason = 0
-	// ERROR_REASON_SOURCE_REQUIRED means the request named no source, or one hooknorm does not know
-	// (INVALID_ARGUMENT, HTTP 400).
+	// ERROR_REASON_SOURCE_REQUIRED means the request names no source: its source is
+	// SOURCE_UNSPECIFIED, or the HTTP path has none (INVALID_ARGUMENT, HTTP 400).
 	ErrorReason_ERROR_REASON_SOURCE_REQUIRED ErrorReason = 1
 	// ERROR_REASON_EMPTY_PAYLOAD means the request carried no body (INVALID_ARGUMENT, HTTP 400).
 	ErrorReason_ERROR_REASON_EMPTY_PAYLOAD ErrorReason = 2
@@ -90,8 +90,9 @@ const (
 	// (10 minutes for ClickFunnels, 5 for Webflow), so the delivery may be a replay
 	// (UNAUTHENTICATED, HTTP 401).
 	ErrorReason_ERROR_REASON_SIGNATURE_EXPIRED ErrorReason = 19
-	// ERROR_REASON_TOKEN_MISSING means the API needs a bearer token and the request has none, or
-	// one hooknorm does not know (UNAUTHENTICATED, HTTP 401).
+	// ERROR_REASON_TOKEN_MISSING means the API needs a bearer token and the request has none: no
+	// authorization header or metadata, or one that is not "Bearer <token>" (UNAUTHENTICATED, HTTP
+	// 401).
 	ErrorReason_ERROR_REASON_TOKEN_MISSING ErrorReason = 20
 	// ERROR_REASON_OUT_OF_SCOPE means the token does not allow this call, source or tenant
 	// (PERMISSION_DENIED, HTTP 403).
@@ -104,6 +105,12 @@ const (
 	// recreated and numbers its events from 1 again. Resume from a cursor this log gave, or start
 	// over with earliest (OUT_OF_RANGE, HTTP 400).
 	ErrorReason_ERROR_REASON_CURSOR_AHEAD ErrorReason = 23
+	// ERROR_REASON_TOKEN_INVALID means the request has a bearer token, but not one this hooknormd
+	// knows: mistyped, or replaced or removed in its tokens file (UNAUTHENTICATED, HTTP 401).
+	ErrorReason_ERROR_REASON_TOKEN_INVALID ErrorReason = 24
+	// ERROR_REASON_SOURCE_UNKNOWN means the request names a source hooknorm does not know, such as
+	// POST /v1/normalize/shopify; the message names the known ones (INVALID_ARGUMENT, HTTP 400).
+	ErrorReason_ERROR_REASON_SOURCE_UNKNOWN ErrorReason = 25
 )
 
 // Enum value maps for ErrorReason.
@@ -133,6 +140,8 @@ var (
 		21: "ERROR_REASON_OUT_OF_SCOPE",
 		22: "ERROR_REASON_TOO_MANY_STREAMS",
 		23: "ERROR_REASON_CURSOR_AHEAD",
+		24: "ERROR_REASON_TOKEN_INVALID",
+		25: "ERROR_REASON_SOURCE_UNKNOWN",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":         0,
@@ -159,6 +168,8 @@ var (
 		"ERROR_REASON_OUT_OF_SCOPE":        21,
 		"ERROR_REASON_TOO_MANY_STREAMS":    22,
 		"ERROR_REASON_CURSOR_AHEAD":        23,
+		"ERROR_REASON_TOKEN_INVALID":       24,
+		"ERROR_REASON_SOURCE_UNKNOWN":      25,
 	}
 )
 
@@ -193,7 +204,7 @@ var File_hooknorm_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xb8\x06\n" +
+	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xf9\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_SOURCE_REQUIRED\x10\x01\x12\x1e\n" +
@@ -219,7 +230,9 @@ const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\x1aERROR_REASON_TOKEN_MISSING\x10\x14\x12\x1d\n" +
 	"\x19ERROR_REASON_OUT_OF_SCOPE\x10\x15\x12!\n" +
 	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10\x16\x12\x1d\n" +
-	"\x19ERROR_REASON_CURSOR_AHEAD\x10\x17B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\x19ERROR_REASON_CURSOR_AHEAD\x10\x17\x12\x1e\n" +
+	"\x1aERROR_REASON_TOKEN_INVALID\x10\x18\x12\x1f\n" +
+	"\x1bERROR_REASON_SOURCE_UNKNOWN\x10\x19B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_error_reason_proto_rawDescOnce sync.Once

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,7 +122,8 @@ func (t *Tokens) Len() int { return len(t.byHash) }
 func (p *Principal) Allow(call string) error {
 	if !slices.Contains(p.calls, call) {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
-			"the token %q does not allow %s (it allows %s)", p.Name, call, orNothing(p.calls))
+			"the token %q does not allow %s (it allows %s): use a token whose calls include %s, or ask the operator to add it to this one's",
+			p.Name, call, orNothing(p.calls), call)
 	}
 	return nil
 }
@@ -130,7 +132,8 @@ func (p *Principal) Allow(call string) error {
 func (p *Principal) AllowSource(source hooknormv1.Source) error {
 	if len(p.sources) > 0 && !slices.Contains(p.sources, source) {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
-			"the token %q does not allow events of %s", p.Name, source)
+			"the token %q allows only events of %s, not of %s: ask for those, or use a token whose sources include %s",
+			p.Name, sourceNames(p.sources), sourceName(source), sourceName(source))
 	}
 	return nil
 }
@@ -139,7 +142,8 @@ func (p *Principal) AllowSource(source hooknormv1.Source) error {
 func (p *Principal) AllowTenant(tenant string) error {
 	if len(p.tenants) > 0 && !slices.Contains(p.tenants, tenant) {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
-			"the token %q does not allow events of tenant %q", p.Name, tenant)
+			"the token %q allows only events of tenant %s, not of tenant %q: ask for those, or use a token whose tenants include %q",
+			p.Name, quotedList(p.tenants), tenant, tenant)
 	}
 	return nil
 }
@@ -170,10 +174,37 @@ func (p *Principal) OpenStream() (func(), error) {
 	if n := p.streams.Add(1); n > int64(p.MaxStreams) {
 		p.streams.Add(-1)
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_TOO_MANY_STREAMS,
-			"the token %q already holds %d subscriptions open, its limit", p.Name, p.MaxStreams)
+			"the token %q already holds %d subscriptions open, its limit (max_streams): close one first, "+
+				"or ask the operator to raise the token's max_streams", p.Name, p.MaxStreams)
 	}
 	var once sync.Once
 	return func() { once.Do(func() { p.streams.Add(-1) }) }, nil
+}
+
+// sourceName is a source as the routes and the tokens file name it: "clickfunnels".
+func sourceName(source hooknormv1.Source) string {
+	if _, known := hooknormv1.Source_name[int32(source)]; !known || source == hooknormv1.Source_SOURCE_UNSPECIFIED {
+		return source.String()
+	}
+	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))
+}
+
+// sourceNames lists sources as sourceName names them: "clickfunnels or webflow".
+func sourceNames(sources []hooknormv1.Source) string {
+	names := make([]string, len(sources))
+	for i, source := range sources {
+		names[i] = sourceName(source)
+	}
+	return strings.Join(names, " or ")
+}
+
+// quotedList lists values quoted: `"42" or "43"`.
+func quotedList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, value := range values {
+		quoted[i] = strconv.Quote(value)
+	}
+	return strings.Join(quoted, " or ")
 }
 
 func orNothing(calls []string) string {

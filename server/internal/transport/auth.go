@@ -54,14 +54,21 @@ func (a authenticator) authorize(ctx context.Context, method string) (context.Co
 	if a.guard == nil {
 		return ctx, nil
 	}
-	token := bearer(metadata.ValueFromIncomingContext(ctx, "authorization"))
-	if token == "" {
+	authorization := metadata.ValueFromIncomingContext(ctx, "authorization")
+	token := bearer(authorization)
+	switch {
+	case token == "" && len(authorization) == 0:
 		return ctx, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,
 			"this hooknormd requires a bearer token: send the header authorization: Bearer <token>")
+	case token == "":
+		return ctx, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,
+			"the authorization header carries no bearer token: send authorization: Bearer <token>, with the word Bearer, a space and the token")
 	}
 	p, ok := a.guard.Tokens().Lookup(token)
 	if !ok {
-		return ctx, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING, "the bearer token is not one this hooknormd knows")
+		return ctx, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID,
+			"the bearer token is not one this hooknormd accepts: check it for a typo or a stray character, "+
+				"or ask its operator whether the token was replaced or removed from the tokens file")
 	}
 	if err := p.Allow(call); err != nil {
 		return ctx, err

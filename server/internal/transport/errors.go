@@ -52,6 +52,8 @@ var answers = map[hooknormv1.ErrorReason]answer{
 	hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE:        {codes.PermissionDenied, http.StatusForbidden},
 	hooknormv1.ErrorReason_ERROR_REASON_TOO_MANY_STREAMS:    {codes.ResourceExhausted, http.StatusTooManyRequests},
 	hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD:        {codes.OutOfRange, http.StatusBadRequest},
+	hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID:       {codes.Unauthenticated, http.StatusUnauthorized},
+	hooknormv1.ErrorReason_ERROR_REASON_SOURCE_UNKNOWN:      {codes.InvalidArgument, http.StatusBadRequest},
 }
 
 // fallbackReasons names the reason of a status that carries no ErrorInfo, such as one the

@@ -31,6 +31,7 @@ func TestStreamRefusalsNeedNoStatusOfTheirOwn(t *testing.T) {
 		hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED,  // no event log
 		hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE,      // the log is down
 		hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,    // authentication
+		hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID,    // authentication
 		hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,     // the token's scope
 		hooknormv1.ErrorReason_ERROR_REASON_TOO_MANY_STREAMS, // the token's stream limit
 		hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD,     // a cursor beyond the log's newest event

@@ -154,3 +154,101 @@ func TestTenantScopedSubscriberSeesOnlyItsTenant(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenRefusalsSayWhatIsWrong calls a hooknormd that requires tokens without one, with an
+// authorization header of another scheme, with a token it does not know and with tokens outside
+// their scope, over gRPC and HTTP: a wrong token is TOKEN_INVALID, not TOKEN_MISSING, and every
+// message says what is wrong and what to do.
+func TestTokenRefusalsSayWhatIsWrong(t *testing.T) {
+	h := secured(t)
+	cases := []struct {
+		name          string
+		authorization string // empty: none sent
+		subscribe     *hooknormv1.SubscribeRequest
+		query         string // the subscription over HTTP; Normalize when subscribe is nil
+		wantCode      codes.Code
+		wantHTTP      int
+		wantReason    hooknormv1.ErrorReason
+		wantInMsg     []string
+	}{
+		{name: "no token", wantCode: codes.Unauthenticated, wantHTTP: http.StatusUnauthorized, wantReason: hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING,
+			wantInMsg: []string{"this hooknormd requires a bearer token: send the header authorization: Bearer <token>"}},
+		{name: "another scheme", authorization: "Basic b3BzOnRva2Vu", wantCode: codes.Unauthenticated, wantHTTP: http.StatusUnauthorized,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING, wantInMsg: []string{"carries no bearer token: send authorization: Bearer <token>"}},
+		{name: "a token with no value", authorization: "Bearer ", wantCode: codes.Unauthenticated, wantHTTP: http.StatusUnauthorized,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_TOKEN_MISSING, wantInMsg: []string{"no bearer token"}},
+		{name: "a wrong token", authorization: "Bearer ops-tokn", wantCode: codes.Unauthenticated, wantHTTP: http.StatusUnauthorized,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID,
+			wantInMsg:  []string{"the bearer token is not one this hooknormd accepts: check it for a typo", "replaced or removed"}},
+		{name: "a wrong token to subscribe", authorization: "Bearer guess", subscribe: &hooknormv1.SubscribeRequest{}, query: "earliest=false",
+			wantCode: codes.Unauthenticated, wantHTTP: http.StatusUnauthorized, wantReason: hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID,
+			wantInMsg: []string{"not one this hooknormd accepts"}},
+		{name: "a call the token does not allow", authorization: "Bearer ws42-token", wantCode: codes.PermissionDenied, wantHTTP: http.StatusForbidden,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
+			wantInMsg:  []string{`the token "ws42" does not allow normalize (it allows subscribe): use a token whose calls include normalize`}},
+		{name: "a source the token does not allow", authorization: "Bearer ws42-token",
+			subscribe: &hooknormv1.SubscribeRequest{Sources: []hooknormv1.Source{hooknormv1.Source_SOURCE_WEBFLOW}}, query: "sources=webflow",
+			wantCode: codes.PermissionDenied, wantHTTP: http.StatusForbidden, wantReason: hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
+			wantInMsg: []string{`the token "ws42" allows only events of clickfunnels, not of webflow: ask for those, or use a token whose sources include webflow`}},
+		{name: "a tenant the token does not allow", authorization: "Bearer ws42-token",
+			subscribe: &hooknormv1.SubscribeRequest{Tenant: "43"}, query: "tenant=43",
+			wantCode: codes.PermissionDenied, wantHTTP: http.StatusForbidden, wantReason: hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
+			wantInMsg: []string{`the token "ws42" allows only events of tenant "42", not of tenant "43"`, `use a token whose tenants include "43"`}},
+	}
+	normalize := &hooknormv1.NormalizeRequest{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Payload: []byte(cfInvoice)}
+	for _, c := range cases {
+		t.Run("gRPC/"+c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if c.authorization != "" {
+				ctx = metadata.AppendToOutgoingContext(ctx, "authorization", c.authorization)
+			}
+			var st *status.Status
+			if c.subscribe != nil {
+				st = h.subscribeRefusal(ctx, t, c.subscribe)
+			} else {
+				_, err := h.client.Normalize(ctx, normalize)
+				st = status.Convert(err)
+			}
+			if st == nil || st.Code() != c.wantCode || errorInfo(st).GetReason() != transport.ReasonName(c.wantReason) {
+				t.Fatalf("got %v (ErrorInfo %v), want %v %s", st, errorInfo(st), c.wantCode, transport.ReasonName(c.wantReason))
+			}
+			checkSays(t, st.Message(), c.wantInMsg...)
+		})
+		t.Run("HTTP/"+c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			headers := map[string]string{}
+			if c.authorization != "" {
+				headers["Authorization"] = c.authorization
+			}
+			var resp *http.Response
+			if c.subscribe != nil {
+				resp = h.open(ctx, t, "/v1/events:subscribe?"+c.query, headers)
+			} else {
+				resp = h.send(ctx, t, http.MethodPost, "/v1/normalize/clickfunnels", cfInvoice, headers)
+			}
+			got := refusalOf(t, resp)
+			if resp.StatusCode != c.wantHTTP || got.Reason != transport.ReasonName(c.wantReason) {
+				t.Fatalf("answered %d %+v, want %d %s", resp.StatusCode, got, c.wantHTTP, transport.ReasonName(c.wantReason))
+			}
+			checkSays(t, got.Message, c.wantInMsg...)
+		})
+	}
+
+	// Past the token's one stream: the refusal says to close one or raise max_streams.
+	ctx, cancel := context.WithTimeout(withToken("ws42-token"), 10*time.Second)
+	defer cancel()
+	first, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	st := h.subscribeRefusal(ctx, t, &hooknormv1.SubscribeRequest{})
+	if st == nil || st.Code() != codes.ResourceExhausted || errorInfo(st).GetReason() != "TOO_MANY_STREAMS" {
+		t.Fatalf("a second stream: %v, want RESOURCE_EXHAUSTED TOO_MANY_STREAMS", st)
+	}
+	checkSays(t, st.Message(), `the token "ws42" already holds 1 subscriptions open, its limit (max_streams): close one first`)
+}
