@@ -97,9 +97,14 @@ type facts struct {
 // were not asked for it clear it. A delivery that is not a JSON object or names no event type is
 // refused with a rejection.Error saying what is wrong and where.
 func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
-	if d.Source != hooknormv1.Source_SOURCE_CLICKFUNNELS && d.Source != hooknormv1.Source_SOURCE_WEBFLOW {
+	switch d.Source {
+	case hooknormv1.Source_SOURCE_CLICKFUNNELS, hooknormv1.Source_SOURCE_WEBFLOW:
+	case hooknormv1.Source_SOURCE_UNSPECIFIED:
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
-			"source %s is not a provider hooknorm knows: expected SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source).AtField("source")
+			"the request names no source: set source to SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW, the provider that sent the delivery").AtField("source")
+	default:
+		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_UNKNOWN,
+			"source %d is not a provider hooknorm knows: set source to SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW", d.Source).AtField("source")
 	}
 	if len(d.TriggerType) > maxNameBytes || !utf8.ValidString(d.TriggerType) || strings.ContainsFunc(d.TriggerType, unicode.IsControl) {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,

@@ -360,7 +360,8 @@ func (sub *subscriber) sendHeartbeat(latest uint64) error {
 
 // unavailable ends the subscription because the log failed, saying where to resume.
 func (sub *subscriber) unavailable(ctx context.Context, err error) error {
-	return unavailable(ctx, err, fmt.Sprintf("the event log is unavailable; resume with after_sequence=%d", sub.position))
+	return unavailable(ctx, err, fmt.Sprintf("hooknorm's event log cannot be read right now: resume with after_sequence=%d once it is back "+
+		"(hooknormd's log and /readyz tell its operator why)", sub.position))
 }
 
 func (sub *subscriber) shuttingDown() error {
@@ -383,7 +384,7 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 	case *hooknormv1.SubscribeRequest_Since:
 		if err := from.Since.CheckValid(); err != nil {
 			return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"since is not a valid time: %v", err).AtField("since")
+				"since is not a valid time: give one between 0001-01-01 and 9999-12-31, with nanos from 0 to 999999999").AtField("since")
 		}
 		start.Since = from.Since.AsTime()
 		if start.Since.After(now.Add(sinceSkew)) {
@@ -396,7 +397,8 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 	for _, source := range req.GetSources() {
 		if source != hooknormv1.Source_SOURCE_CLICKFUNNELS && source != hooknormv1.Source_SOURCE_WEBFLOW {
 			return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"sources lists %v, which is not a provider: expected clickfunnels or webflow", source).AtField("sources")
+				"sources lists %s, which is no source hooknorm knows: give SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW (clickfunnels or webflow over HTTP), "+
+					"or leave sources out to receive events of every source", sourceLabel(source)).AtField("sources")
 		}
 		if !slices.Contains(sources, source) {
 			sources = append(sources, source)
@@ -412,7 +414,7 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 	}
 	if len(req.GetTenant()) > maxFilterValueBytes {
 		return start, eventlog.Filter{}, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-			"tenant is %d bytes; tenants are at most %d", len(req.GetTenant()), maxFilterValueBytes).AtField("tenant")
+			"tenant is %d bytes; tenants are at most %d: give the tenant exactly as events carry it", len(req.GetTenant()), maxFilterValueBytes).AtField("tenant")
 	}
 	return start, eventlog.Filter{
 		Sources:      sources,
@@ -420,6 +422,14 @@ func subscription(req *hooknormv1.SubscribeRequest, now time.Time) (eventlog.Sta
 		Types:        req.GetTypes(),
 		TypePrefixes: req.GetTypePrefixes(),
 	}, nil
+}
+
+// sourceLabel names a source by its enum name, or by its number when it has none.
+func sourceLabel(source hooknormv1.Source) string {
+	if _, named := hooknormv1.Source_name[int32(source)]; named {
+		return source.String()
+	}
+	return fmt.Sprint(int32(source))
 }
 
 // Bounds of a subscription's filter. The fan-out hub checks every live subscription's filter
@@ -435,7 +445,7 @@ const (
 func boundedFilter(field string, values []string) error {
 	if len(values) > maxFilterValues {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-			"%s lists %d values; a subscription may give at most %d", field, len(values), maxFilterValues).AtField(field)
+			"%s lists %d values; a subscription may give at most %d: give fewer, or a type prefix that covers several", field, len(values), maxFilterValues).AtField(field)
 	}
 	for i, value := range values {
 		switch {
@@ -444,7 +454,7 @@ func boundedFilter(field string, values []string) error {
 				"%s value %d is empty: give event types (or their beginnings), or leave %s out to accept every type", field, i+1, field).AtField(field)
 		case len(value) > maxFilterValueBytes:
 			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"%s value %d is %d bytes; event types are at most %d", field, i+1, len(value), maxFilterValueBytes).AtField(field)
+				"%s value %d is %d bytes; event types are at most %d: give a shorter one", field, i+1, len(value), maxFilterValueBytes).AtField(field)
 		}
 	}
 	return nil

@@ -7,8 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -30,7 +30,8 @@ var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 // subscribeRoute is the HTTP route of Subscribe (proto/hooknorm/v1/http.yaml).
 const subscribeRoute = "/v1/events:subscribe"
 
-// newGateway returns the HTTP face of the service, behind the body limit and source-name paths:
+// newGateway returns the HTTP face of the service, behind the body limit, the query string check
+// and source-name paths:
 // grpc-gateway calling the unary methods in process through the gRPC interceptors (unary), and
 // Subscribe, a stream, through conn, a gRPC connection to the service.
 func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
@@ -74,7 +75,7 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 	}); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
 	}
-	return refusals.limitBody(maxBodyBytes, bodyTimeout, refusals.sourceNames(mux)), nil
+	return refusals.limitBody(maxBodyBytes, bodyTimeout, refusals.wellFormedQuery(refusals.sourceNames(mux))), nil
 }
 
 // rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the
@@ -150,83 +151,6 @@ func forwardHeader(key string) (string, bool) {
 	return "", false
 }
 
-// routeSources are the sources a path or query string can name: each Source but
-// SOURCE_UNSPECIFIED.
-func routeSources() []hooknormv1.Source {
-	var sources []hooknormv1.Source
-	for number := range len(hooknormv1.Source_name) {
-		if source := hooknormv1.Source(number); source != hooknormv1.Source_SOURCE_UNSPECIFIED {
-			sources = append(sources, source)
-		}
-	}
-	return sources
-}
-
-// routeName is the name of source in the routes: lower case, without the enum's prefix
-// ("clickfunnels").
-func routeName(source hooknormv1.Source) string {
-	return strings.ToLower(strings.TrimPrefix(source.String(), "SOURCE_"))
-}
-
-// sourcesByName maps the provider names used in paths and query strings, the short ones
-// ("clickfunnels") and the enum's in lower case ("source_clickfunnels"), to Source enum names.
-var sourcesByName = func() map[string]string {
-	byName := map[string]string{}
-	for _, source := range routeSources() {
-		byName[routeName(source)] = source.String()
-		byName[strings.ToLower(source.String())] = source.String()
-	}
-	return byName
-}()
-
-// sourcePathRoots are the path prefixes whose next segment names a source.
-var sourcePathRoots = map[string]bool{"normalize": true, "webhooks": true}
-
-// requestedPathKey keys the path as the client sent it, before sourceNames rewrote it.
-type requestedPathKey struct{}
-
-// requestedPath is the path as the client sent it.
-func requestedPath(r *http.Request) string {
-	if path, ok := r.Context().Value(requestedPathKey{}).(string); ok {
-		return path
-	}
-	return r.URL.Path
-}
-
-// sourceNames lets paths and query strings name a source as "clickfunnels" or "webflow", as the
-// contract's routes do, by rewriting them to the enum names the gateway parses. An unknown source
-// in a path is refused with a message listing the known ones.
-func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		segments := strings.Split(r.URL.EscapedPath(), "/")
-		if len(segments) >= 4 && segments[1] == "v1" && sourcePathRoots[segments[2]] {
-			name, err := url.PathUnescape(segments[3])
-			canonical, known := sourcesByName[strings.ToLower(name)]
-			if err != nil || !known {
-				h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED,
-					"unknown source %q in the path: expected clickfunnels or webflow", name).AtField("source"))
-				return
-			}
-			segments[3] = canonical
-			escaped := strings.Join(segments, "/")
-			path, _ := url.PathUnescape(escaped)
-			r = r.WithContext(context.WithValue(r.Context(), requestedPathKey{}, r.URL.Path))
-			r.URL.Path, r.URL.RawPath = path, escaped
-		}
-		if values := r.URL.Query()["sources"]; len(values) > 0 {
-			query := r.URL.Query()
-			for i, v := range values {
-				if canonical, known := sourcesByName[strings.ToLower(v)]; known {
-					values[i] = canonical
-				}
-			}
-			query["sources"] = values
-			r.URL.RawQuery = query.Encode()
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // limitBody refuses a request body larger than maxBytes with 413: at once when Content-Length
 // says so, otherwise as soon as the limit is passed, without keeping more of it (see
 // refuseOversized for what becomes of the rest). A body that takes longer than timeout to arrive
@@ -257,14 +181,24 @@ func (h httpRefusals) limitBody(maxBytes int64, timeout time.Duration, next http
 			return
 		case err != nil:
 			w.Header().Set("Connection", "close")
-			h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-				"the body could not be read in full within %s: %v", timeout, err))
+			h.refuse(w, r, unreadBody(err, timeout))
 			return
 		}
 		r.Body = &readBody{Reader: bytes.NewReader(body), data: body}
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// unreadBody is the refusal of a body that could not be read in full, with err, within timeout.
+func unreadBody(err error, timeout time.Duration) *rejection.Error {
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+			"the body did not arrive in full within %s, the time hooknormd gives a request body: send it at once, as soon as the headers", timeout)
+	}
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
+		"the body ended before its end: it is shorter than its Content-Length, its chunked encoding is broken, or the connection was cut; send it again in full")
 }
 
 // preallocatedBodyBytes is the most readAll sets aside before the bytes arrive, so a client that

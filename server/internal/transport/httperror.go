@@ -87,16 +87,20 @@ func writeRejection(w http.ResponseWriter, r *http.Request, refusal *rejection.E
 	writeStatus(w, r, rejectionStatus(refusal))
 }
 
-// routingError answers a request no route matches: 404 for an unknown path, 405 for a known path
-// with the wrong method.
+// routingError answers a request no route matches: 404 for an unknown path, naming the routes,
+// and 405 for a known path with the wrong method, naming the right one.
 func routingError(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+	path := requestedPath(r)
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
-		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED,
-			"%s is not allowed on %s", r.Method, requestedPath(r)))
+		refusal := rejection.New(hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, "%s is not allowed on %s", r.Method, path)
+		if methods := methodsFor(path); methods != "" {
+			refusal.Message += ": use " + methods
+		}
+		writeRejection(w, r, refusal)
 	case http.StatusNotFound:
 		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND,
-			"no route for %s %s", r.Method, requestedPath(r)))
+			"no route for %s %s: hooknorm's routes are %s (GET /openapi.json describes them)", r.Method, path, routeList()))
 	default:
 		writeRejection(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 			"the request could not be routed: %s", http.StatusText(httpStatus)))

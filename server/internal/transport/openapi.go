@@ -3,7 +3,6 @@ package transport
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/hooknorm/hooknorm"
@@ -70,8 +69,5 @@ func joinNames(names []any) string {
 	for i, name := range names {
 		parts[i] = fmt.Sprint(name)
 	}
-	if len(parts) < 2 {
-		return strings.Join(parts, "")
-	}
-	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1]
+	return joinWords(parts, "or")
 }

@@ -49,7 +49,7 @@ func TestHTTPRefusalsOfDeliveriesAreCounted(t *testing.T) {
 	}{
 		{map[string]string{"source": "SOURCE_WEBFLOW", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}, 1},
 		{map[string]string{"source": "SOURCE_CLICKFUNNELS", "outcome": "rejected", "reason": "ERROR_REASON_PAYLOAD_TOO_LARGE"}, 1},
-		{map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_SOURCE_REQUIRED"}, 1},
+		{map[string]string{"source": "SOURCE_UNSPECIFIED", "outcome": "rejected", "reason": "ERROR_REASON_SOURCE_UNKNOWN"}, 1},
 		{map[string]string{"source": "SOURCE_CLICKFUNNELS", "outcome": "rejected", "reason": "ERROR_REASON_INVALID_REQUEST"}, 1},
 		{nil, 4},
 	} {

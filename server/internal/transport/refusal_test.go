@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // httpError is the JSON body of an HTTP error.
@@ -38,6 +40,7 @@ type refusal struct {
 	wantField  string
 	wantOffset int64 // -1: none expected
 	wantInMsg  string
+	grpcInMsg  string // what the gRPC message says, when not wantInMsg
 }
 
 func TestRefusals(t *testing.T) {
@@ -89,22 +92,38 @@ func TestRefusals(t *testing.T) {
 		{name: "body too large", source: cf, body: `{"event_type": "x", "pad": "` + strings.Repeat("a", maxBody) + `"}`,
 			wantHTTP: 413, wantCode: codes.ResourceExhausted, wantReason: hooknormv1.ErrorReason_ERROR_REASON_PAYLOAD_TOO_LARGE, wantOffset: -1},
 		{name: "no source", body: `{}`, httpPath: "/v1/normalize/SOURCE_UNSPECIFIED", wantHTTP: 400, wantCode: codes.InvalidArgument,
-			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1},
-		{name: "unknown source in path", body: `{}`, httpPath: "/v1/normalize/stripe", wantHTTP: 400,
-			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1, wantInMsg: `"stripe"`},
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1,
+			wantInMsg: "the path names no source: put clickfunnels or webflow after /v1/normalize/",
+			grpcInMsg: "the request names no source: set source to SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW"},
+		{name: "an empty source in the path", body: `{}`, httpPath: "/v1/webhooks/", wantHTTP: 400,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_REQUIRED, wantField: "source", wantOffset: -1,
+			wantInMsg: "the path names no source: put clickfunnels or webflow after /v1/webhooks/, as in POST /v1/webhooks/clickfunnels"},
+		{name: "unknown source", source: hooknormv1.Source(99), body: `{}`, httpPath: "/v1/normalize/shopify", wantHTTP: 400, wantCode: codes.InvalidArgument,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_UNKNOWN, wantField: "source", wantOffset: -1,
+			wantInMsg: `hooknorm does not know the source "shopify" in the path: it takes clickfunnels and webflow, as in POST /v1/normalize/clickfunnels`,
+			grpcInMsg: "source 99 is not a provider hooknorm knows: set source to SOURCE_CLICKFUNNELS or SOURCE_WEBFLOW"},
+		{name: "unknown source of a delivery", body: `{}`, httpPath: "/v1/webhooks/Shopify", wantHTTP: 400,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_SOURCE_UNKNOWN, wantField: "source", wantOffset: -1,
+			wantInMsg: `the source "Shopify" in the path: it takes clickfunnels and webflow, as in POST /v1/webhooks/clickfunnels`},
 		{name: "malformed query parameter", source: wf, body: `{"triggerType": "x"}`, httpPath: "/v1/normalize/webflow?include_raw=maybe",
-			wantHTTP: 400, wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, wantOffset: -1},
+			wantHTTP: 400, wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, wantOffset: -1,
+			wantInMsg: `query parameter "include_raw" is "maybe": give true or false`},
 		{name: "Ingest of a malformed delivery", body: `{"event_type": "x", `, httpPath: "/v1/webhooks/clickfunnels", wantHTTP: 400,
 			wantReason: hooknormv1.ErrorReason_ERROR_REASON_MALFORMED_JSON, wantOffset: 20},
 		{name: "Webflow v1 webhook route with a conflicting body", body: `{"triggerType": "form_submission", "payload": {}}`,
 			httpPath: "/v1/webhooks/webflow/ecomm_new_order", wantHTTP: 400, wantReason: hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT,
 			wantField: "$.triggerType", wantOffset: -1},
 		{name: "subscribe with a bad start", httpPath: "/v1/events:subscribe?after_sequence=soon", httpMethod: http.MethodGet, wantHTTP: 400,
-			wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, wantOffset: -1},
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST, wantOffset: -1, wantInMsg: `query parameter "after_sequence" is "soon": give a whole number`},
 		{name: "wrong method", httpPath: "/v1/normalize/clickfunnels", httpMethod: http.MethodGet, wantHTTP: 405,
-			wantReason: hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, wantOffset: -1, wantInMsg: "/v1/normalize/clickfunnels"},
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, wantOffset: -1, wantInMsg: "GET is not allowed on /v1/normalize/clickfunnels: use POST"},
+		{name: "posting to the subscription", httpPath: "/v1/events:subscribe", wantHTTP: 405,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, wantOffset: -1, wantInMsg: "POST is not allowed on /v1/events:subscribe: use GET"},
 		{name: "unknown route", httpPath: "/v2/everything", httpMethod: http.MethodGet, wantHTTP: 404,
-			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1},
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1,
+			wantInMsg: "no route for GET /v2/everything: hooknorm's routes are GET /v1/events:subscribe, POST /v1/normalize/{source}, "},
+		{name: "a route with one segment too many", body: `{}`, httpPath: "/v1/normalize/webflow/form_submission", wantHTTP: 404,
+			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1, wantInMsg: "(GET /openapi.json describes them)"},
 	}
 	h := start(t, maxBody)
 	for _, c := range cases {
@@ -134,9 +153,8 @@ func TestRefusals(t *testing.T) {
 			if (got.Offset == nil) != (c.wantOffset < 0) || (got.Offset != nil && *got.Offset != c.wantOffset) {
 				t.Errorf("offset = %v, want %d", got.Offset, c.wantOffset)
 			}
-			if !strings.Contains(got.Message, c.wantInMsg) {
-				t.Errorf("message %q does not say %q", got.Message, c.wantInMsg)
-			}
+			checkSays(t, got.Message, c.wantInMsg)
+			checkOwnWords(t, got.Message)
 		})
 		if c.wantCode == codes.OK {
 			continue
@@ -156,9 +174,64 @@ func TestRefusals(t *testing.T) {
 			if info.GetMetadata()["field"] != c.wantField {
 				t.Errorf("field = %q, want %q", info.GetMetadata()["field"], c.wantField)
 			}
-			if !strings.Contains(st.Message(), c.wantInMsg) {
-				t.Errorf("message %q does not say %q", st.Message(), c.wantInMsg)
+			want := c.grpcInMsg
+			if want == "" {
+				want = c.wantInMsg
 			}
+			checkSays(t, st.Message(), want)
+			checkOwnWords(t, st.Message())
+		})
+	}
+}
+
+// TestSubscribeRefusalsSayWhatToGive opens subscriptions with a start or filter that cannot be
+// served, over gRPC and the same over HTTP: each is refused with INVALID_ARGUMENT (HTTP 400) and
+// INVALID_REQUEST, naming the parameter and what to give instead, in hooknorm's words (a since
+// out of range once answered with Protobuf's).
+func TestSubscribeRefusalsSayWhatToGive(t *testing.T) {
+	h := start(t, 1<<20)
+	cases := []struct {
+		name          string
+		req           *hooknormv1.SubscribeRequest
+		query         string
+		wantField     string
+		wantHTTPField string // the gateway reads a query's value before the service sees a field
+		wantInMsg     []string
+	}{
+		{"a source of no provider", &hooknormv1.SubscribeRequest{Sources: []hooknormv1.Source{99}}, "sources=99",
+			"sources", "sources", []string{"99", "no source hooknorm knows", "clickfunnels or webflow"}},
+		{"the unspecified source", &hooknormv1.SubscribeRequest{Sources: []hooknormv1.Source{hooknormv1.Source_SOURCE_UNSPECIFIED}}, "sources=SOURCE_UNSPECIFIED",
+			"sources", "sources", []string{"SOURCE_UNSPECIFIED", "clickfunnels or webflow", "or leave sources out", "every source"}},
+		{"since before the year 1", &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Since{Since: &timestamppb.Timestamp{Seconds: -62135596801}}},
+			"since=0000-12-31T23:59:59Z", "since", "", []string{"since", "0001", "9999"}},
+		{"an empty type", &hooknormv1.SubscribeRequest{Types: []string{""}}, "types=",
+			"types", "types", []string{"types value 1 is empty: give event types (or their beginnings), or leave types out"}},
+	}
+	for _, c := range cases {
+		t.Run("gRPC/"+c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			st := h.subscribeRefusal(ctx, t, c.req)
+			if st == nil || st.Code() != codes.InvalidArgument {
+				t.Fatalf("got %v, want INVALID_ARGUMENT", st)
+			}
+			info := errorInfo(st)
+			if info.GetReason() != "INVALID_REQUEST" || info.GetMetadata()["field"] != c.wantField {
+				t.Errorf("ErrorInfo %v, want INVALID_REQUEST at %s", info, c.wantField)
+			}
+			checkSays(t, st.Message(), c.wantInMsg...)
+			checkOwnWords(t, st.Message())
+		})
+		t.Run("HTTP/"+c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			resp := h.open(ctx, t, "/v1/events:subscribe?"+c.query, nil)
+			got := refusalOf(t, resp)
+			if resp.StatusCode != http.StatusBadRequest || got.Reason != "INVALID_REQUEST" || got.Field != c.wantHTTPField {
+				t.Fatalf("answered %d %+v, want 400 INVALID_REQUEST at %q", resp.StatusCode, got, c.wantHTTPField)
+			}
+			checkSays(t, got.Message, c.wantInMsg...)
+			checkOwnWords(t, got.Message)
 		})
 	}
 }

@@ -160,7 +160,7 @@ func TestOneLogLinePerRequest(t *testing.T) {
 	httpCall("HTTP too large", "POST", "/v1/webhooks/clickfunnels", strings.Repeat(" ", 5000)+first, nil, 413,
 		map[string]any{"source": "SOURCE_CLICKFUNNELS", "code": "RESOURCE_EXHAUSTED", "outcome": "rejected", "reason": "PAYLOAD_TOO_LARGE", "path": "/v1/webhooks/clickfunnels"}, "grpc_method")
 	httpCall("HTTP unknown source", "POST", "/v1/webhooks/shopify", first, nil, 400,
-		map[string]any{"outcome": "rejected", "reason": "SOURCE_REQUIRED", "path": "/v1/webhooks/shopify"}, "grpc_method", "source")
+		map[string]any{"outcome": "rejected", "reason": "SOURCE_UNKNOWN", "path": "/v1/webhooks/shopify"}, "grpc_method", "source")
 	httpCall("HTTP no route", "GET", "/v1/nowhere?token="+logToken, "", nil, 404,
 		map[string]any{"outcome": "rejected", "reason": "ROUTE_NOT_FOUND", "code": "NOT_FOUND", "path": "/v1/nowhere"})
 	httpCall("HTTP wrong method", "DELETE", "/v1/webhooks/clickfunnels", "", nil, 405,
