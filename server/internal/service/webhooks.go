@@ -203,7 +203,8 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		return nil, err // a conversion that let it through is at fault, not the log: INTERNAL
 	}
 	if err != nil {
-		return nil, unavailable(ctx, err, "the event log is unavailable, nothing was stored; retry")
+		return nil, unavailable(ctx, err, "hooknorm's event log cannot store events right now, so nothing was stored: retry later "+
+			"(hooknormd's log and /readyz tell its operator why)")
 	}
 	s.metrics.Append(time.Since(appending))
 	return &hooknormv1.IngestResponse{Id: event.GetId(), Sequence: &appended.Sequence, Duplicate: &appended.Duplicate}, nil
@@ -236,14 +237,16 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 }
 
 // unavailable turns a log failure into a refusal the caller retries, saying what the caller is to
-// do (advice: an Ingest stored nothing, a subscription resumes after its cursor) and why, and
-// puts the cause (a full disk, say) on the request's log line, whose reason says only UNAVAILABLE.
+// do (advice: an Ingest stored nothing, a subscription resumes after its cursor), and puts the
+// cause (a full disk, say) on the request's log line, whose reason says only UNAVAILABLE. The
+// cause is the operator's to read there and in /readyz: it is not sent to the caller, being in
+// the words of the log's storage and of NATS, and naming paths and hosts of hooknormd's.
 func unavailable(ctx context.Context, err error, advice string) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	requestlog.FromContext(ctx).SetError(err.Error())
-	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "%s: %v", advice, err)
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, "%s", advice)
 }
 
 // providerHeaders merges the headers given in the request with the provider headers that arrived

@@ -462,10 +462,16 @@ func TestLogFailureEndsSubscriptionsWithTheirCursor(t *testing.T) {
 		if st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "resume with after_sequence=1") || strings.Contains(st.Message(), "nothing was stored") {
 			t.Errorf("stream ended with %v, want UNAVAILABLE naming after_sequence=1", err)
 		}
+		checkOwnWords(t, st.Message())
 		break
 	}
 	code, body := h.post(t, "/v1/webhooks/clickfunnels", []byte(cfInvoice), nil)
-	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "nothing was stored") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "nothing was stored: retry later") {
 		t.Errorf("a delivery without a log got %d %s, want 503 saying nothing was stored", code, body)
+	}
+	// The cause (here, a closed log) is the operator's, on the request's log line and in /readyz.
+	checkOwnWords(t, string(body))
+	if strings.Contains(string(body), "closed") || strings.Contains(string(body), "ev-1") {
+		t.Errorf("a delivery without a log was told the log's failure: %s", body)
 	}
 }

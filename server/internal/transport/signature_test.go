@@ -41,20 +41,29 @@ func TestOnlySignedDeliveriesAreStored(t *testing.T) {
 		headers          map[string]string
 		wantStatus       int
 		wantReason       string
+		wantInMsg        string
 	}{
-		{"ClickFunnels unsigned", "/v1/webhooks/clickfunnels", cfInvoice, nil, 401, "SIGNATURE_MISSING"},
-		{"ClickFunnels forged", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("guess", secs, cfInvoice), 401, "SIGNATURE_MISMATCH"},
-		{"ClickFunnels stale", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("cf-current", staleSecs, cfInvoice), 401, "SIGNATURE_EXPIRED"},
-		{"ClickFunnels signed for another body", "/v1/webhooks/clickfunnels", cfContact, cfSigned("cf-current", secs, cfInvoice), 401, "SIGNATURE_MISMATCH"},
-		{"Webflow unsigned", "/v1/webhooks/webflow", wfV2Form, nil, 401, "SIGNATURE_MISSING"},
+		{"ClickFunnels unsigned", "/v1/webhooks/clickfunnels", cfInvoice, nil, 401, "SIGNATURE_MISSING",
+			`requires the x-webhook-clickfunnels-signature and x-webhook-clickfunnels-timestamp headers, which ClickFunnels sends; to send one yourself, sign "<timestamp>.<body>"`},
+		{"ClickFunnels forged", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("guess", secs, cfInvoice), 401, "SIGNATURE_MISMATCH", "HOOKNORM_CLICKFUNNELS_SECRET"},
+		{"ClickFunnels stale", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("cf-current", staleSecs, cfInvoice), 401, "SIGNATURE_EXPIRED",
+			"sign it again with the current time"},
+		{"ClickFunnels unreadable timestamp", "/v1/webhooks/clickfunnels", cfInvoice,
+			map[string]string{"X-Webhook-ClickFunnels-Timestamp": "yesterday", "X-Webhook-ClickFunnels-Signature": hmacHex("cf-current", "x")}, 401, "SIGNATURE_MALFORMED",
+			"the x-webhook-clickfunnels-timestamp header is not a Unix time in seconds: give the time of signing, such as 1767366245"},
+		{"ClickFunnels signature not hex", "/v1/webhooks/clickfunnels", cfInvoice,
+			map[string]string{"X-Webhook-ClickFunnels-Timestamp": secs, "X-Webhook-ClickFunnels-Signature": "sha256=abc"}, 401, "SIGNATURE_MALFORMED",
+			"give the signature as 64 hex digits"},
+		{"ClickFunnels signed for another body", "/v1/webhooks/clickfunnels", cfContact, cfSigned("cf-current", secs, cfInvoice), 401, "SIGNATURE_MISMATCH", ""},
+		{"Webflow unsigned", "/v1/webhooks/webflow", wfV2Form, nil, 401, "SIGNATURE_MISSING", `sign "<timestamp>:<body>"`},
 		{"Webflow v1 signed in seconds", "/v1/webhooks/webflow/ecomm_new_order", wfV1Order,
-			map[string]string{"X-Webflow-Timestamp": secs, "X-Webflow-Signature": hmacHex("wf-secret", secs+":"+wfV1Order)}, 401, "SIGNATURE_EXPIRED"},
-		{"ClickFunnels signed with the current secret", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("cf-current", secs, cfInvoice), 200, ""},
-		{"ClickFunnels signed with the previous secret", "/v1/webhooks/clickfunnels", cfContact, cfSigned("cf-previous", secs, cfContact), 200, ""},
+			map[string]string{"X-Webflow-Timestamp": secs, "X-Webflow-Signature": hmacHex("wf-secret", secs+":"+wfV1Order)}, 401, "SIGNATURE_EXPIRED", ""},
+		{"ClickFunnels signed with the current secret", "/v1/webhooks/clickfunnels", cfInvoice, cfSigned("cf-current", secs, cfInvoice), 200, "", ""},
+		{"ClickFunnels signed with the previous secret", "/v1/webhooks/clickfunnels", cfContact, cfSigned("cf-previous", secs, cfContact), 200, "", ""},
 		{"Webflow v2 signed", "/v1/webhooks/webflow", wfV2Form,
-			map[string]string{"X-Webflow-Timestamp": millis, "X-Webflow-Signature": hmacHex("wf-secret", millis+":"+wfV2Form)}, 200, ""},
+			map[string]string{"X-Webflow-Timestamp": millis, "X-Webflow-Signature": hmacHex("wf-secret", millis+":"+wfV2Form)}, 200, "", ""},
 		{"Webflow v1 signed with the second secret", "/v1/webhooks/webflow/ecomm_new_order", wfV1Order,
-			map[string]string{"x-webflow-timestamp": millis, "x-webflow-signature": hmacHex("wf-next", millis+":"+wfV1Order)}, 200, ""},
+			map[string]string{"x-webflow-timestamp": millis, "x-webflow-signature": hmacHex("wf-next", millis+":"+wfV1Order)}, 200, "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -67,6 +76,8 @@ func TestOnlySignedDeliveriesAreStored(t *testing.T) {
 				if err := json.Unmarshal(body, &e); err != nil || e.Reason != c.wantReason {
 					t.Errorf("body %s, want reason %s", body, c.wantReason)
 				}
+				checkSays(t, e.Message, c.wantInMsg)
+				checkOwnWords(t, e.Message)
 			}
 		})
 	}

@@ -91,17 +91,20 @@ func (s *Signatures) Verify(source hooknormv1.Source, headers map[string]string,
 	signature, timestamp := strings.TrimSpace(headers[sch.signatureHeader]), strings.TrimSpace(headers[sch.timestampHeader])
 	if signature == "" || timestamp == "" {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISSING,
-			"the %s delivery is not signed: the %s and %s headers are required", sch.name, sch.signatureHeader, sch.timestampHeader)
+			"the %s delivery is not signed: this hooknormd requires the %s and %s headers, which %s sends; "+
+				"to send one yourself, sign \"<timestamp>%s<body>\" with HMAC-SHA256 and the webhook's secret",
+			sch.name, sch.signatureHeader, sch.timestampHeader, sch.name, sch.separator)
 	}
 	ticks, err := strconv.ParseInt(timestamp, 10, 64)
 	if err != nil || ticks <= 0 {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MALFORMED,
-			"the %s header is not a Unix time in %s", sch.timestampHeader, unitName(sch.unit))
+			"the %s header is not a Unix time in %s: give the time of signing, such as %d", sch.timestampHeader, unitName(sch.unit),
+			time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC).UnixNano()/int64(sch.unit))
 	}
 	given, err := hex.DecodeString(signature)
 	if err != nil || len(given) != sha256.Size {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MALFORMED,
-			"the %s header is not a hex HMAC-SHA256 (64 hex digits)", sch.signatureHeader)
+			"the %s header is not a hex HMAC-SHA256: give the signature as 64 hex digits", sch.signatureHeader)
 	}
 	signedAt := farFuture // a timestamp too large to convert is out of any window
 	if ticks <= int64(maxTicks/sch.unit) {
@@ -109,7 +112,8 @@ func (s *Signatures) Verify(source hooknormv1.Source, headers map[string]string,
 	}
 	if skew := s.now().Sub(signedAt).Abs(); skew > sch.window {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_EXPIRED,
-			"the %s delivery was signed at %s, more than %s from now: refused as a possible replay",
+			"the %s delivery was signed at %s, more than %s from now: refused as a possible replay; sign it again with the current time "+
+				"(and check the clocks of the sender and of hooknormd)",
 			sch.name, signedAt.UTC().Format(time.RFC3339), sch.window)
 	}
 	match := false
