@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -80,13 +81,7 @@ func (p queryParameter) target() string {
 // checkQuery refuses a query that would not be read as the caller meant: see strictQuery.
 func checkQuery(msg proto.Message, values url.Values, filter *utilities.DoubleArray) error {
 	desc := msg.ProtoReflect().Descriptor()
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for key := range values {
-			if !yield(key) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(values))
 	var unknown, bound []string
 	var params []queryParameter
 	for _, key := range keys {
@@ -102,18 +97,15 @@ func checkQuery(msg proto.Message, values url.Values, filter *utilities.DoubleAr
 		}
 	}
 	if len(unknown) > 0 {
-		noun, named := "parameter", strings.Join(unknown[:min(len(unknown), maxNamedUnknown)], ", ")
-		if len(unknown) > 1 {
-			noun = "parameters"
-		}
-		if len(unknown) > maxNamedUnknown {
-			named += fmt.Sprintf(" and %d more", len(unknown)-maxNamedUnknown)
-		}
-		return fmt.Errorf("unknown query %s %s: this route takes %s", noun, named, strings.Join(queryFields(desc, filter), ", "))
+		return fmt.Errorf("unknown query %s: this route takes %s", nameParameters(unknown), strings.Join(queryFields(desc, filter), ", "))
 	}
 	if len(bound) > 0 {
-		return fmt.Errorf("query parameter %s is set by this route's path or body, not by the query: leave it out (this route's query takes %s)",
-			strings.Join(bound, ", "), strings.Join(queryFields(desc, filter), ", "))
+		verb, object := "is", "it"
+		if len(bound) > 1 {
+			verb, object = "are", "them"
+		}
+		return fmt.Errorf("query %s %s set by this route's path or body, not by the query: leave %s out (this route's query takes %s)",
+			nameParameters(bound), verb, object, strings.Join(queryFields(desc, filter), ", "))
 	}
 	for _, p := range params {
 		if err := checkParameter(msg, filter, p); err != nil {
@@ -124,6 +116,19 @@ func checkQuery(msg proto.Message, values url.Values, filter *utilities.DoubleAr
 		return err
 	}
 	return checkOneofs(params)
+}
+
+// nameParameters names quoted parameter keys, at most maxNamedUnknown of them, after the noun:
+// `parameter "a"`, or `parameters "a", "b" and 3 more`.
+func nameParameters(quoted []string) string {
+	named := strings.Join(quoted[:min(len(quoted), maxNamedUnknown)], ", ")
+	if len(quoted) > maxNamedUnknown {
+		named += fmt.Sprintf(" and %d more", len(quoted)-maxNamedUnknown)
+	}
+	if len(quoted) == 1 {
+		return "parameter " + named
+	}
+	return "parameters " + named
 }
 
 // resolveParameter finds the fields a query parameter names, by their proto or JSON names,

@@ -32,6 +32,8 @@ func TestUnknownQueryParametersAreRefused(t *testing.T) {
 			`{}`, `query parameter "source" is set by this route's path or body, not by the query: leave it out`},
 		{"the body's field", http.MethodPost, "/v1/webhooks/webflow?payload=e30",
 			wfV2Form, `query parameter "payload" is set by this route's path or body`},
+		{"the path's and the body's", http.MethodPost, "/v1/normalize/webflow?source=webflow&payload=e30",
+			wfV2Form, `query parameters "payload", "source" are set by this route's path or body, not by the query: leave them out`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

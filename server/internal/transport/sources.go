@@ -91,12 +91,11 @@ func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 			query := r.URL.Query()
 			if values := query["sources"]; len(values) > 0 {
 				for i, v := range values {
-					canonical, known := sourcesByName[strings.ToLower(v)]
+					name := v
 					if n, err := strconv.ParseInt(v, 10, 32); err == nil {
-						// An enum number, as the gateway reads it.
-						canonical, known = hooknormv1.Source_name[int32(n)], n != int64(hooknormv1.Source_SOURCE_UNSPECIFIED)
-						known = known && canonical != ""
+						name = hooknormv1.Source(n).String() // an enum number, as the gateway reads it
 					}
+					canonical, known := sourcesByName[strings.ToLower(name)]
 					if !known {
 						h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
 							"query parameter \"sources\" names %q, which is no source hooknorm knows: give %s, or leave sources out to receive events of every source",
