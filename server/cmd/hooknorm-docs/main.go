@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/hooknorm/hooknorm/server/internal/refdocs"
 )
@@ -34,11 +33,7 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	paths := make([]string, 0, len(generated))
-	for path := range generated {
-		paths = append(paths, path)
-	}
-	slices.Sort(paths)
+	paths := refdocs.Pages()
 	changed := 0
 	for _, path := range paths {
 		file := filepath.Join(root, filepath.FromSlash(path))

@@ -13,8 +13,10 @@ package refdocs
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -50,13 +52,10 @@ var pages = map[string][]section{
 	},
 }
 
-// Pages lists the paths, from the repository root, of the pages that have generated parts.
+// Pages lists the paths, from the repository root, of the pages that have generated parts, in
+// order.
 func Pages() []string {
-	paths := make([]string, 0, len(pages))
-	for path := range pages {
-		paths = append(paths, path)
-	}
-	return paths
+	return slices.Sorted(maps.Keys(pages))
 }
 
 // Generate returns every page with generated parts as it should be: its text on disk under root
