@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { webhookClient, errorDomain, refusalOf } from "./grpc.js";
 import { get, post, errorBodyOf, streamLines } from "./http.js";
 import { expectEqual, expectThat, Mismatch, present } from "./expect.js";
-import { expectOrderCompleted, loadSample } from "./sample.js";
+import { clickFunnelsCaseOf, expectOrderCompleted, loadSample } from "./sample.js";
 import { settingsFromEnv, type Settings } from "./settings.js";
 import { EventSchema as ClickFunnelsEventSchema } from "./gen/hooknorm/clickfunnels/v1/event_pb.js";
 import { ErrorReason } from "./gen/hooknorm/v1/error_reason_pb.js";
@@ -22,6 +22,11 @@ const settings = settingsFromEnv();
 const sample = await loadSample();
 const client = webhookClient(settings);
 let passed = 0;
+
+await step("the schema maps the sample's event type to its oneof case (option hooknorm.options.v1.event_type)", async () => {
+  expectEqual(`the case for ${sample.eventType}`, clickFunnelsCaseOf(sample.eventType), "orderCompleted");
+  expectEqual("the case for an older spelling, contact/applied_tag.created", clickFunnelsCaseOf("contact/applied_tag.created"), "contactsAppliedTagCreated");
+});
 
 const normalized = await step("Normalize (gRPC) turns the sample into a typed clickfunnels.order_completed event", async () => {
   const { event } = await client.normalize(

@@ -2,8 +2,11 @@
 // fixtures) and what hooknormd must make of it.
 
 import { readFile } from "node:fs/promises";
+import { getOption } from "@bufbuild/protobuf";
+import { EventSchema as ClickFunnelsEventSchema } from "./gen/hooknorm/clickfunnels/v1/event_pb.js";
 import { OrderBillingStatus } from "./gen/hooknorm/clickfunnels/v1/order_pb.js";
 import type { Event } from "./gen/hooknorm/v1/event_pb.js";
+import { event_type } from "./gen/hooknorm/options/v1/options_pb.js";
 import { Source } from "./gen/hooknorm/v1/source_pb.js";
 import { expectEqual, present } from "./expect.js";
 
@@ -54,4 +57,13 @@ export function expectOrderCompleted(event: Event, sample: Sample): void {
   expectEqual("order.totalAmount", order.totalAmount, sample.totalAmount);
   expectEqual("order.billingStatus", OrderBillingStatus[order.billingStatus], OrderBillingStatus[OrderBillingStatus.PAID]);
   expectEqual("order.contact.emailAddress", order.contact?.emailAddress, sample.buyerEmail);
+}
+
+/**
+ * clickFunnelsCaseOf returns the case of hooknorm.clickfunnels.v1.Event (its TypeScript name, as
+ * in event.case) whose hooknorm.options.v1.event_type option lists eventType, the provider's
+ * spelling: the same table hooknormd converts by.
+ */
+export function clickFunnelsCaseOf(eventType: string): string | undefined {
+  return ClickFunnelsEventSchema.fields.find((field) => getOption(field, event_type).includes(eventType))?.localName;
 }
