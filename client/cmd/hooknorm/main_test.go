@@ -98,10 +98,12 @@ func TestExitCodes(t *testing.T) {
 		{"unknown source", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "stripe", file}, exitUsage, `unknown source "stripe"`},
 		{"missing source", []string{"normalize", "--server", srv.GRPCAddr(), file}, exitUsage, "--source is required"},
 		{"no file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow"}, exitUsage, "one FILE (or - for standard input) is required"},
-		{"unreadable file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", "/nonexistent/body.json"}, exitUsage, "reading the body"},
+		{"unreadable file", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", "/nonexistent/body.json"}, exitUsage,
+			"the body file /nonexistent/body.json cannot be read: it, or its directory, does not exist"},
 		{"bad output", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", "-o", "yaml", file}, exitUsage, "--output must be json or text"},
 		{"body refused", []string{"normalize", "--server", srv.GRPCAddr(), "--source", "webflow", file}, exitUsage, "(EVENT_TYPE_MISSING)"},
-		{"server unreachable", []string{"normalize", "--server", deadAddr, "--source", "webflow", "--trigger", "form_submission", file}, exitFailed, "Unavailable"},
+		{"server unreachable", []string{"normalize", "--server", deadAddr, "--source", "webflow", "--trigger", "form_submission", file}, exitUnreachable,
+			"cannot reach hooknormd at " + deadAddr + ": nothing is listening there (connection refused)"},
 		{"unknown flag", []string{"normalize", "--bogus"}, exitUsage, "unknown flag"},
 	}
 	for _, c := range cases {

@@ -17,25 +17,26 @@ func newReplayCommand(conn *connection) *cobra.Command {
 		filters  filterOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "replay --since T --to URL [--format cloudevents|event-json] [filters]",
+		Use:   "replay --since T --to URL [--format cloudevents|event-json] [--dead-letter F] [filters]",
 		Short: "Deliver the events stored since a time to an HTTP endpoint, then exit",
 		Long: `replay is forward for backfills: it delivers the events stored from a point in the log up to
-the newest event when it started, one at a time, in order, retrying each until the endpoint answers
-2xx, and exits. Events stored while it runs are left for forward or tail. On a terminal it shows
-a progress bar with the count, the rate and the time left; it ends by printing the last sequence
-delivered, which --after resumes from if it was interrupted.
+the newest event when it started, one at a time, in order, and exits. Events stored while it runs
+are left for forward or tail. On a terminal it shows a progress bar with the count, the rate and
+the time left; it ends by printing how many events it delivered and dead-lettered and the last
+sequence, which --after resumes from if it was interrupted.
+
+It retries as forward does: network errors, 5xx, 408 and 429 for as long as it takes; an event
+refused with another 4xx --max-attempts times (default 5) goes to --dead-letter FILE, or, without
+one, replay stops there (exit code 4). Interrupted before it reached the newest event (Ctrl-C),
+it exits 130, never 0: a script can tell a partial backfill from a complete one.
 
 The delivery formats are forward's: see hooknorm forward --help.`,
-		Example: `  hooknorm replay --since 24h --to http://localhost:3000/hooks
+		Example: `  hooknorm replay --since 24h --to http://localhost:3000/hooks --dead-letter dead.jsonl
   hooknorm replay --since 2026-11-01T00:00:00Z --to https://example.com/events --source webflow
-  hooknorm replay --after 1200 --to http://localhost:3000/hooks --format event-json`,
+  hooknorm replay --after 1200 --to http://localhost:3000/hooks --format event-json --max-attempts 3`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			stderr := cmd.ErrOrStderr()
-			f, err := delivery.forwarder(stderr)
-			if err != nil {
-				return err
-			}
 			start, err := from.start()
 			if err != nil {
 				return err
@@ -43,16 +44,30 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 			if start == (client.Start{}) {
 				return usagef("give where to start: --since, --after or --earliest")
 			}
+			f, err := delivery.forwarder(stderr)
+			if err != nil {
+				return err
+			}
+			defer f.deadLetters.close()
 			c, filter, err := filters.open(conn)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
 			bar := newProgress(stderr, isTerminal(stderr), time.Now)
-			sub := &client.Subscription{UntilHead: true}
-			var delivered uint64
-			var count int
+			reporter := newStreamReporter(stderr, conn)
+			reporter.clear, f.clear = bar.clear, bar.clear
+			sub := reporter.attach(&client.Subscription{UntilHead: true})
+			var tally deliveryTally
 			ctx := cmd.Context()
+			summary := func() {
+				bar.clear()
+				upTo := ""
+				if head, ok := sub.Head(); ok {
+					upTo = fmt.Sprintf(" up to sequence %d", head)
+				}
+				tally.summary(stderr, "replayed", upTo, f.deadLetters)
+			}
 			for event, err := range c.Subscribe(ctx, start, filter, sub) {
 				var gap *client.GapError
 				switch {
@@ -62,27 +77,23 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 					continue
 				case err != nil:
 					bar.clear()
+					return conn.explain(err)
+				}
+				result, err := f.deliver(ctx, event)
+				if ctx.Err() != nil {
+					break // ctx ended while delivering: the event was not delivered
+				}
+				if err != nil {
+					summary()
 					return err
 				}
-				if err := f.deliver(ctx, event); err != nil {
-					break // ctx ended while retrying: the event was not delivered
-				}
-				delivered, count = event.GetSequence(), count+1
+				tally.add(event.GetSequence(), result)
 				head, _ := sub.Head()
-				bar.update(count, delivered, head)
+				bar.update(tally.delivered+tally.deadLettered, event.GetSequence(), head)
 			}
-			bar.clear()
-			head, _ := sub.Head()
-			fmt.Fprintf(stderr, "hooknorm: replayed %d events up to sequence %d", count, head)
-			if delivered > 0 {
-				fmt.Fprintf(stderr, "; the last delivered was sequence %d", delivered)
-			}
-			fmt.Fprintln(stderr)
-			switch {
-			case ctx.Err() != nil && delivered > 0:
-				fmt.Fprintf(stderr, "hooknorm: interrupted; resume with --after %d\n", delivered)
-			case ctx.Err() != nil:
-				fmt.Fprintln(stderr, "hooknorm: interrupted before anything was delivered; run the same command again")
+			summary()
+			if ctx.Err() != nil {
+				return interruptedError{tally.interrupted(reporter)}
 			}
 			return nil
 		},

@@ -66,7 +66,7 @@ func TestReplayDeliversTheBackfillAndExits(t *testing.T) {
 	if sequences(got) != "1 2 3 4" {
 		t.Errorf("replayed %s, want 1 2 3 4", sequences(got))
 	}
-	if !strings.Contains(stderr.String(), "replayed 4 events up to sequence 6; the last delivered was sequence 4") {
+	if !strings.Contains(stderr.String(), "hooknorm: replayed 4 events up to sequence 6 (4 delivered, 0 dead-lettered); the last was sequence 4\n") {
 		t.Errorf("replay summary: %s", stderr.String())
 	}
 }
