@@ -9,8 +9,8 @@ import (
 	"github.com/hooknorm/hooknorm/client"
 )
 
-// streamReporter says on stderr what a subscription of tail, forward or replay is doing: when it
-// connects, each failure to reach hooknormd with its cause and the delay before the next try,
+// streamReporter says on stderr what a subscription of tail, forward or replay is doing: that it
+// connected, each failure to reach hooknormd with its cause and the delay before the next try,
 // and when the connection comes back. It never goes silent while retrying.
 type streamReporter struct {
 	w         io.Writer
@@ -56,9 +56,9 @@ func (r *streamReporter) retry(retry client.Retry) {
 	r.failing = true
 }
 
-// connectedAgain reports a stream that opened after failures.
+// connectedAgain reports a stream that opened: the first, or one after failures.
 func (r *streamReporter) connectedAgain() {
-	if r.failing {
+	if r.failing || !r.connected {
 		r.clear()
 		fmt.Fprintf(r.w, "hooknorm: connected to hooknormd at %s\n", r.conn.server)
 	}

@@ -109,3 +109,11 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	}
 	return usagef("unknown command %q (see hooknorm --help for the commands)", args[0])
 }
+
+// noArgs refuses arguments to a command that takes only flags.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, only flags; got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
+	}
+	return nil
+}

@@ -50,7 +50,7 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 		Example: `  hooknorm forward --to http://localhost:3000/hooks --cursor-file .hooknorm-cursor --dead-letter dead.jsonl
   hooknorm forward --to https://example.com/events --mode binary --source clickfunnels --type-prefix orders/
   hooknorm forward --to http://localhost:3000/hooks --format event-json --earliest --max-attempts 3 --dead-letter dead.jsonl`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			stderr := cmd.ErrOrStderr()
 			start, err := from.start()

@@ -34,7 +34,7 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 		Example: `  hooknorm replay --since 24h --to http://localhost:3000/hooks --dead-letter dead.jsonl
   hooknorm replay --since 2026-11-01T00:00:00Z --to https://example.com/events --source webflow
   hooknorm replay --after 1200 --to http://localhost:3000/hooks --format event-json --max-attempts 3`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			stderr := cmd.ErrOrStderr()
 			start, err := from.start()

@@ -37,7 +37,7 @@ the cursor to resume from.`,
   hooknorm tail --earliest --source clickfunnels --type-prefix orders/
   hooknorm tail --since 1h --tenant 42 --json
   hooknorm tail --after 1287`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start, err := from.start()
 			if err != nil {

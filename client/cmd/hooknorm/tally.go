@@ -26,7 +26,11 @@ func (t *deliveryTally) add(seq uint64, o outcome) {
 // summary writes "<verb> N events (D delivered, L dead-lettered to FILE)" and where to resume
 // from; upTo, when not empty, says how far in the log that was.
 func (t *deliveryTally) summary(w io.Writer, verb, upTo string, d *deadLetters) {
-	fmt.Fprintf(w, "hooknorm: %s %d events%s (%d delivered, %d dead-lettered", verb, t.delivered+t.deadLettered, upTo, t.delivered, t.deadLettered)
+	events := "events"
+	if t.delivered+t.deadLettered == 1 {
+		events = "event"
+	}
+	fmt.Fprintf(w, "hooknorm: %s %d %s%s (%d delivered, %d dead-lettered", verb, t.delivered+t.deadLettered, events, upTo, t.delivered, t.deadLettered)
 	if d != nil && t.deadLettered > 0 {
 		fmt.Fprintf(w, " to %s", d.path)
 	}
