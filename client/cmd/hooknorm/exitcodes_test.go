@@ -95,7 +95,7 @@ func TestEveryCommandHonoursTheExitCodeTable(t *testing.T) {
 		{name: "normalize: interrupted", cancelled: true, args: at(open, "normalize", "--source", "clickfunnels", order), wantCode: exitInterrupted},
 
 		{name: "send: stored", args: []string{"send", "--http", open.HTTPURL(), "--source", "clickfunnels", order}, wantCode: exitOK},
-		{name: "send: refused", args: []string{"send", "--http", open.HTTPURL(), "--source", "webflow", form}, wantCode: exitUsage, wantErr: "(EVENT_TYPE_MISSING): for a Webflow API v1 body"},
+		{name: "send: refused", args: []string{"send", "--http", open.HTTPURL(), "--source", "webflow", form}, wantCode: exitUsage, wantErr: "the Webflow body names no trigger type (EVENT_TYPE_MISSING): an API v2 body has $.triggerType; for an API v1 body (the bare payload) give it with --trigger"},
 		{name: "send: bad --http", args: []string{"send", "--http", "127.0.0.1:8080", "--source", "webflow", form}, wantCode: exitUsage, wantErr: `--http "127.0.0.1:8080" is not an http:// or https:// URL`},
 		{name: "send: unreachable", args: []string{"send", "--http", "http://" + dead, "--source", "clickfunnels", order}, wantCode: exitUnreachable, wantErr: "cannot reach hooknormd's HTTP listener"},
 

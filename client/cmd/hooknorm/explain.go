@@ -56,24 +56,26 @@ func (c *connection) describe(e *client.Error) string {
 	case e.Reason == hooknormv1.ErrorReason_ERROR_REASON_INTERNAL || e.Reason == hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE:
 		return fmt.Sprintf("hooknormd at %s could not serve the request: %s (%s); try again later", c.server, message, reason)
 	}
-	if hint := reasonHint(e); hint != "" {
-		return fmt.Sprintf("%s (%s): %s", message, reason, hint)
+	if own := inFlagTerms(e); own != "" {
+		return own
 	}
 	return fmt.Sprintf("%s (%s)", message, reason)
 }
 
-// reasonHint is what the command line can do about a refusal of its input, when there is
-// something to say beyond hooknormd's message.
-func reasonHint(e *client.Error) string {
+// inFlagTerms says a refusal of the command line's input in its own terms, when hooknormd's
+// message speaks of what the command line does not show (URLs, request fields); "" otherwise.
+func inFlagTerms(e *client.Error) string {
 	switch e.Reason {
 	case hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_MISSING:
 		if strings.Contains(e.Field, "triggerType") {
-			return "an API v1 body (the bare payload) names no trigger: give it with --trigger, e.g. --trigger form_submission"
+			return "the Webflow body names no trigger type (EVENT_TYPE_MISSING): an API v2 body has $.triggerType; " +
+				"for an API v1 body (the bare payload) give it with --trigger, e.g. --trigger form_submission"
 		}
 	case hooknormv1.ErrorReason_ERROR_REASON_EVENT_TYPE_CONFLICT:
-		return "drop --trigger, or give the trigger the body names"
+		return e.Status.Message() + " (EVENT_TYPE_CONFLICT): drop --trigger, or give the trigger the body names"
 	case hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD:
-		return "resume after a sequence this log gave, or start over with --earliest or --since"
+		return "the cursor (--after) is beyond the newest event in this log, so this log never gave it; was the log recreated? " +
+			"(CURSOR_AHEAD) Resume after a sequence this log gave, or start over with --earliest or --since"
 	}
 	return ""
 }
@@ -102,7 +104,7 @@ func transportCause(message string) (cause, advice string) {
 	case has("produced zero addresses", "no such host"):
 		return "the host name does not resolve", checkServer
 	case has("frame too large", "HTTP/1.1"):
-		return "it answered in HTTP/1.1, not gRPC: is that hooknormd's HTTP address?",
+		return "it answers HTTP/1.1, not gRPC, like hooknormd's HTTP listener",
 			"--server takes hooknormd's gRPC address (default " + client.DefaultAddr + "); the HTTP address is for send's --http"
 	case has("first record does not look like a TLS handshake"):
 		return "it does not speak TLS", "Drop --tls, --tls-ca and --tls-cert, or point --server at hooknormd's TLS address"

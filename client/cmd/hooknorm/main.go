@@ -69,6 +69,7 @@ Exit codes, the same for every command:
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate("{{.Version}}")
+	root.Flags().BoolP("version", "v", false, "print hooknorm's version and the commit it was built from")
 	root.SetFlagErrorFunc(flagError)
 	conn := addConnectionFlags(root, getenv)
 	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newForwardCommand(conn),

@@ -118,7 +118,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestHelpShowsExamplesAndExitCodes(t *testing.T) {
 	r := runCLI(t, "", nil, "normalize", "--help")
-	if r.code != exitOK || !strings.Contains(r.stdout, "hooknorm normalize --source clickfunnels delivery.json") {
+	if r.code != exitOK || !strings.Contains(r.stdout, "hooknorm normalize --source clickfunnels examples/deliveries/clickfunnels/order_completed.json") {
 		t.Errorf("exit %d, help:\n%s", r.code, r.stdout)
 	}
 	r = runCLI(t, "", nil, "--help")

@@ -21,10 +21,10 @@ func newNormalizeCommand(stdin io.Reader, conn *connection) *cobra.Command {
 		Short: "Convert one webhook body into a typed event (nothing is stored)",
 		Long: `normalize sends one webhook body to hooknormd and prints the typed event it becomes.
 The body is read from FILE, or from standard input when FILE is "-".`,
-		Example: `  hooknorm normalize --source clickfunnels delivery.json
-  hooknorm normalize --source webflow --trigger form_submission v1-body.json
-  curl -s https://example.com/sample.json | hooknorm normalize --source webflow -
-  hooknorm normalize --source webflow --output text v2-body.json`,
+		Example: `  hooknorm normalize --source clickfunnels examples/deliveries/clickfunnels/order_completed.json
+  hooknorm normalize --source webflow --output text examples/deliveries/webflow/form_submission.json
+  cat examples/deliveries/webflow/form_submission.json | hooknorm normalize --source webflow -
+  hooknorm normalize --source webflow --trigger form_submission v1-form-body.json`,
 		Args: oneInput,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := sourceFlag(source)

@@ -32,9 +32,9 @@ func newSendCommand(stdin io.Reader, getenv func(string) string) *cobra.Command 
 signs it, with the timestamp of now: the local way to test an integration end to end. The secret
 defaults to HOOKNORM_CLICKFUNNELS_SECRET or HOOKNORM_WEBFLOW_SECRET (the first one listed), the
 same variables hooknormd reads; without one the delivery goes unsigned.`,
-		Example: `  hooknorm send --source clickfunnels order.json
-  hooknorm send --source webflow --trigger form_submission --secret "$WEBFLOW_SECRET" v1-form.json
-  hooknorm send --source webflow --http https://hooks.example.com v2-order.json`,
+		Example: `  hooknorm send --source clickfunnels examples/deliveries/clickfunnels/order_completed.json
+  hooknorm send --source webflow --secret "$WEBFLOW_SECRET" examples/deliveries/webflow/form_submission.json
+  hooknorm send --source webflow --http https://hooks.example.com examples/deliveries/webflow/form_submission.json`,
 		Args: oneInput,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := sourceFlag(source)
@@ -97,6 +97,7 @@ func sendRefusal(code int, status string, answer []byte) error {
 	var refusal struct {
 		Message string `json:"message"`
 		Reason  string `json:"reason"`
+		Field   string `json:"field"`
 	}
 	said := ""
 	if json.Unmarshal(answer, &refusal) == nil && refusal.Message != "" {
@@ -104,6 +105,9 @@ func sendRefusal(code int, status string, answer []byte) error {
 		if refusal.Reason != "" {
 			said += " (" + refusal.Reason + ")"
 		}
+	}
+	if refusal.Reason == "EVENT_TYPE_MISSING" && strings.Contains(refusal.Field, "triggerType") {
+		said = ": the Webflow body names no trigger type (EVENT_TYPE_MISSING)"
 	}
 	if code >= 400 && code < 500 {
 		return usagef("hooknormd refused the delivery with %s%s%s", status, said, sendHint(refusal.Reason))
@@ -117,7 +121,7 @@ func sendHint(reason string) string {
 	case "SIGNATURE_MISSING", "SIGNATURE_MISMATCH", "SIGNATURE_EXPIRED", "SIGNATURE_MALFORMED":
 		return ": give the provider's secret that hooknormd has with --secret, or in HOOKNORM_CLICKFUNNELS_SECRET or HOOKNORM_WEBFLOW_SECRET"
 	case "EVENT_TYPE_MISSING":
-		return ": for a Webflow API v1 body (the bare payload), give the trigger with --trigger, e.g. --trigger form_submission"
+		return ": an API v2 body has $.triggerType; for an API v1 body (the bare payload) give it with --trigger, e.g. --trigger form_submission"
 	case "EVENT_TYPE_CONFLICT":
 		return ": drop --trigger, or give the trigger the body names"
 	}

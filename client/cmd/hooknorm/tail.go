@@ -98,6 +98,9 @@ func tailStart(earliest, hasAfter bool, after uint64, since string) (client.Star
 	start := client.Start{Earliest: earliest, After: after, HasAfter: hasAfter}
 	if since != "" {
 		if d, err := time.ParseDuration(since); err == nil {
+			if d < 0 {
+				return client.Start{}, usagef("--since %q is in the future: give how long ago, e.g. 1h or 30m, or an RFC 3339 time", since)
+			}
 			start.Since = time.Now().Add(-d)
 		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
 			start.Since = t
