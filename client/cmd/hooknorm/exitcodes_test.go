@@ -92,7 +92,7 @@ func TestEveryCommandHonoursTheExitCodeTable(t *testing.T) {
 		{name: "normalize: no token", args: at(guarded, "normalize", "--source", "clickfunnels", order), wantCode: exitFailed, wantErr: "requires a token (TOKEN_MISSING): give one with --token or HOOKNORM_TOKEN"},
 		{name: "normalize: wrong token", args: at(guarded, "normalize", "--source", "clickfunnels", "--token", "guess", order), wantCode: exitFailed, wantErr: "does not accept the token given with --token"},
 		{name: "normalize: unreachable", args: []string{"normalize", "--server", dead, "--source", "clickfunnels", order}, wantCode: exitUnreachable, wantErr: "cannot reach hooknormd at " + dead},
-		{name: "normalize: interrupted", cancelled: true, args: at(open, "normalize", "--source", "clickfunnels", order), wantCode: exitInterrupted},
+		{name: "normalize: interrupted", cancelled: true, args: at(open, "normalize", "--source", "clickfunnels", order), wantCode: exitInterrupted, wantErr: "hooknorm: interrupted before the command finished\n"},
 
 		{name: "send: stored", args: []string{"send", "--http", open.HTTPURL(), "--source", "clickfunnels", order}, wantCode: exitOK},
 		{name: "send: refused", args: []string{"send", "--http", open.HTTPURL(), "--source", "webflow", form}, wantCode: exitUsage, wantErr: "the Webflow body names no trigger type (EVENT_TYPE_MISSING): an API v2 body has $.triggerType; for an API v1 body (the bare payload) give it with --trigger"},

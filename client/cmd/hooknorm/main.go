@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,6 +42,9 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil && !errors.As(err, new(interruptedError)) {
+		err = interruptedError{"interrupted before the command finished"} // a call cut short by Ctrl-C
+	}
 	if err != nil {
 		report(stderr, conn.explain(err))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hooknorm/hooknorm/client"
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -54,7 +55,7 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 				return err
 			}
 			defer c.Close()
-			bar := newProgress(stderr, isTerminal(stderr), time.Now)
+			bar := newProgress(stderr, isTerminal(stderr))
 			reporter := newStreamReporter(stderr, conn)
 			reporter.clear, f.clear = bar.clear, bar.clear
 			sub := reporter.attach(&client.Subscription{UntilHead: true})
@@ -105,70 +106,46 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 	return cmd
 }
 
-// progress draws a one-line progress bar on a terminal: events delivered, their rate, and the
-// time left, judged by how far through the log's sequences the replay is.
+// progress draws replay's progress bar on a terminal, with github.com/schollz/progressbar: how far
+// through the log's sequences up to the head the replay is, the events delivered (a filter
+// skips some sequences), the rate and the time left. Off a terminal it draws nothing.
 type progress struct {
 	w        io.Writer
 	terminal bool
-	now      func() time.Time
-	started  time.Time
-	drawn    time.Time
-	first    uint64 // the sequence before the first event delivered
+	bar      *progressbar.ProgressBar // made at the first event, when the span up to the head is known
+	first    uint64                   // the sequence before the first event
 }
 
-func newProgress(w io.Writer, terminal bool, now func() time.Time) *progress {
-	return &progress{w: w, terminal: terminal, now: now, started: now()}
+func newProgress(w io.Writer, terminal bool) *progress {
+	return &progress{w: w, terminal: terminal}
 }
 
-// update redraws the bar after the count-th event, of sequence seq, up to head; at most ten
-// times a second, and never off a terminal.
+// update moves the bar to the count-th event, of sequence seq, of the span up to head.
 func (p *progress) update(count int, seq, head uint64) {
-	if !p.terminal {
+	if !p.terminal || head < seq {
 		return
 	}
-	if count == 1 {
+	description := fmt.Sprintf("events %d", count)
+	if p.bar == nil {
 		p.first = seq - 1
+		p.bar = progressbar.NewOptions64(int64(head-p.first),
+			progressbar.OptionSetDescription(description),
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("seq"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond))
+	} else {
+		p.bar.Describe(description)
 	}
-	now := p.now()
-	if now.Sub(p.drawn) < 100*time.Millisecond && seq < head {
-		return
-	}
-	p.drawn = now
-	fmt.Fprintf(p.w, "\r\x1b[K%s", progressLine(count, seq-p.first, head-p.first, now.Sub(p.started)))
+	p.bar.Set64(int64(seq - p.first))
 }
 
 // clear removes the bar so that a message can take its line.
 func (p *progress) clear() {
-	if p.terminal && !p.drawn.IsZero() {
-		fmt.Fprint(p.w, "\r\x1b[K")
+	if p.bar != nil {
+		p.bar.Clear()
 	}
-}
-
-// progressLine is the bar's text: done of total sequences read after elapsed, with count events
-// delivered.
-func progressLine(count int, done, total uint64, elapsed time.Duration) string {
-	const width = 30
-	fraction := 1.0
-	if total > 0 {
-		fraction = min(float64(done)/float64(total), 1)
-	}
-	filled := int(fraction * width)
-	bar := make([]byte, width)
-	for i := range bar {
-		bar[i] = '.'
-		if i < filled {
-			bar[i] = '='
-		}
-	}
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(count) / elapsed.Seconds()
-	}
-	eta := "--"
-	if fraction > 0 && fraction < 1 {
-		eta = (time.Duration(float64(elapsed) * (1 - fraction) / fraction)).Round(time.Second).String()
-	} else if fraction >= 1 {
-		eta = "0s"
-	}
-	return fmt.Sprintf("[%s] %3.0f%%  %d events  %.0f/s  ETA %s", bar, 100*fraction, count, rate, eta)
 }
