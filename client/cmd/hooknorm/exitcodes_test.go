@@ -102,6 +102,11 @@ func TestEveryCommandHonoursTheExitCodeTable(t *testing.T) {
 		{name: "types: listed", args: []string{"types"}, wantCode: exitOK},
 		{name: "types: an argument", args: []string{"types", "orders"}, wantCode: exitUsage, wantErr: `hooknorm types takes no arguments, only flags; got "orders"`},
 
+		{name: "tail: --server is a URL", args: []string{"tail", "--server", "http://localhost:50051"}, wantCode: exitUsage, wantErr: "--server (or HOOKNORM_SERVER) takes host:port, not a URL: try --server localhost:50051"},
+		{name: "tail: --since in the future", args: at(open, "tail", "--since", "-1h"), wantCode: exitUsage, wantErr: `--since "-1h" is in the future`},
+		{name: "normalize: --tls-ca missing", args: at(open, "normalize", "--source", "clickfunnels", "--tls-ca", "/nonexistent/ca.pem", order), wantCode: exitUsage, wantErr: "--tls-ca /nonexistent/ca.pem cannot be read: it, or its directory, does not exist"},
+		{name: "forward: --dead-letter unopenable", args: at(open, "forward", "--to", refusing.URL, "--dead-letter", "/nonexistent/dead.jsonl"), wantCode: exitUsage, wantErr: "--dead-letter /nonexistent/dead.jsonl cannot be opened for appending: it, or its directory, does not exist"},
+		{name: "forward: --cursor-file holds no sequence", args: at(open, "forward", "--to", refusing.URL, "--cursor-file", writeFile(t, "latest\n")), wantCode: exitUsage, wantErr: `does not hold a sequence (a whole number) but "latest"`},
 		{name: "tail: bad --since", args: at(open, "tail", "--since", "yesterday"), wantCode: exitUsage, wantErr: `--since "yesterday" is neither a duration`},
 		{name: "tail: cursor from another log", args: at(open, "tail", "--after", "1000"), wantCode: exitUsage, wantErr: "(CURSOR_AHEAD)"},
 		{name: "tail: no token", args: at(guarded, "tail"), wantCode: exitFailed, wantErr: "requires a token (TOKEN_MISSING)"},

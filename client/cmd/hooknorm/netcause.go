@@ -57,13 +57,13 @@ func httpURLFlag(flag, value string) error {
 func serverFlag(value string) error {
 	u, err := url.Parse(value)
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		return usagef("--server takes host:port, not a URL: try --server %s", u.Host)
+		return usagef("--server (or %s) takes host:port, not a URL: try --server %s", serverEnv, u.Host)
 	}
 	if err == nil && grpcTargetSchemes[u.Scheme] {
 		return nil
 	}
 	if _, port, err := net.SplitHostPort(value); err != nil || port == "" {
-		return usagef("--server %q is not host:port, e.g. %s", value, client.DefaultAddr)
+		return usagef("--server (or %s) %q is not host:port, e.g. %s", serverEnv, value, client.DefaultAddr)
 	}
 	return nil
 }
