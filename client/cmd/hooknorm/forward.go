@@ -91,7 +91,7 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 					return conn.explain(err)
 				}
 				result, err := f.deliver(ctx, event)
-				if ctx.Err() != nil {
+				if err != nil && ctx.Err() != nil {
 					break // ctx ended while delivering: the event was not delivered
 				}
 				if err != nil {

@@ -81,7 +81,7 @@ The delivery formats are forward's: see hooknorm forward --help.`,
 					return conn.explain(err)
 				}
 				result, err := f.deliver(ctx, event)
-				if ctx.Err() != nil {
+				if err != nil && ctx.Err() != nil {
 					break // ctx ended while delivering: the event was not delivered
 				}
 				if err != nil {
