@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 )
 
 // streamReporter says on stderr what a subscription of tail, forward or replay is doing: that it
@@ -40,14 +42,23 @@ func (r *streamReporter) retry(retry client.Retry) {
 		fmt.Fprintf(r.w, "hooknorm: %v; retrying in %s\n", retry.Err, wait)
 		return
 	}
-	r.lastCause = r.conn.describe(e)
+	cause := r.conn.describe(e)
+	r.lastCause = cause
+	if e.Reason != hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
+		// hooknormd's own advice (how to resume, to try again) is what the retry does already.
+		headline, _, _ := strings.Cut(e.Status.Message(), "; ")
+		cause = headline + " (" + reasonName(e.Reason) + ")"
+		r.lastCause = "hooknormd at " + r.conn.server + ": " + cause
+	}
 	if e.Unreachable() {
-		cause, _ := transportCause(e.Status.Message())
+		cause, _ = transportCause(e.Status.Message())
 		r.lastCause = "cannot reach hooknormd at " + r.conn.server + ": " + cause
 	}
 	switch {
 	case retry.Attempt == 1 && r.connected:
-		fmt.Fprintf(r.w, "hooknorm: lost the stream from hooknormd at %s: %s; reconnecting in %s\n", r.conn.server, r.conn.describe(e), wait)
+		fmt.Fprintf(r.w, "hooknorm: lost the stream from hooknormd at %s (%s); reconnecting in %s\n", r.conn.server, cause, wait)
+	case retry.Attempt == 1 && e.Reason != hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED:
+		fmt.Fprintf(r.w, "hooknorm: %s; retrying in %s (Ctrl-C to stop)\n", r.lastCause, wait)
 	case retry.Attempt == 1:
 		fmt.Fprintf(r.w, "hooknorm: %s; retrying in %s (Ctrl-C to stop)\n", r.conn.describe(e), wait)
 	default:
