@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	grpcbackoff "google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
@@ -60,10 +63,19 @@ func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]
 // RequireTransportSecurity is false so local plaintext servers work; use WithTLS elsewhere.
 func (bearerToken) RequireTransportSecurity() bool { return false }
 
+// connectParams bound how long a connection attempt may take and how long the connection waits
+// between attempts, so that a call to an unreachable server fails within seconds, saying why,
+// and a server that comes back is found again soon.
+var connectParams = grpc.ConnectParams{
+	Backoff:           grpcbackoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second},
+	MinConnectTimeout: 5 * time.Second,
+}
+
 // New returns a client of the hooknormd at addr (host:port). It connects lazily, on the first
-// call; without options it connects in plaintext.
+// call; without options it connects in plaintext. A connection attempt that gets no answer within
+// 5 seconds fails the calls waiting for it with Unavailable.
 func New(addr string, opts ...Option) (*Client, error) {
-	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	dialOpts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithConnectParams(connectParams)}
 	for _, opt := range opts {
 		opt(&dialOpts)
 	}
@@ -142,6 +154,14 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("hooknorm: %s: %s", e.Status.Code(), e.Status.Message())
 	}
 	return fmt.Sprintf("hooknorm: %s (%s)", e.Status.Message(), strings.TrimPrefix(e.Reason.String(), "ERROR_REASON_"))
+}
+
+// Unreachable reports whether the call failed before hooknormd could answer it: nothing listens
+// at the address, the connection or its TLS handshake failed, or no answer came in time. A
+// hooknormd that answered (even "unavailable") carries a reason, so it is not unreachable.
+func (e *Error) Unreachable() bool {
+	code := e.Status.Code()
+	return e.Reason == hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED && (code == codes.Unavailable || code == codes.DeadlineExceeded)
 }
 
 // GRPCStatus lets status.FromError see the original status.

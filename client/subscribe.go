@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"math/rand/v2"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -51,11 +51,28 @@ type Subscription struct {
 	// up to the head: the latest sequence when the subscription first opened. It suits backfills
 	// and batch jobs that read what is there and stop.
 	UntilHead bool
+	// OnRetry, when set before calling Subscribe, is called each time the stream could not open
+	// or broke and Subscribe is about to try again, so a caller can say why and when.
+	OnRetry func(Retry)
+	// OnConnected, when set before calling Subscribe, is called each time a stream opens (its
+	// first message arrives), for example to say that a connection came back after retries.
+	OnConnected func()
 
 	cursor    uint64
 	known     bool
 	head      uint64
 	headKnown bool
+}
+
+// Retry says why a subscription's stream could not open or broke, and when Subscribe tries again.
+type Retry struct {
+	// Err is why, an *Error: its Status says what failed, and Unreachable whether the server
+	// could be reached at all.
+	Err error
+	// Attempt counts the failures in a row, from 1; it starts again after a stream opens.
+	Attempt int
+	// Wait is how long Subscribe waits before the next attempt.
+	Wait time.Duration
 }
 
 // Cursor returns the sequence to resume after, and whether there is one yet.
@@ -75,7 +92,8 @@ func (s *Subscription) reachedHead() bool {
 // position a heartbeat confirmed), so a caller sees no gap and no repeat across reconnects. It
 // stops when ctx ends, when the caller stops iterating, or with an error the server gives for the
 // request itself (a bad argument, a missing token, a scope, or CURSOR_AHEAD: a cursor beyond the
-// log's newest event, which this log never gave). It yields a *GapError when events were lost to
+// log's newest event, which this log never gave; or TOO_MANY_STREAMS: a token past its limit of
+// open subscriptions). Each retry is reported to sub.OnRetry, when set. It yields a *GapError when events were lost to
 // retention, and carries on.
 func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub *Subscription) iter.Seq2[*hooknormv1.Event, error] {
 	if sub == nil {
@@ -85,16 +103,23 @@ func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub 
 		sub.cursor, sub.known = start.After, true
 	}
 	return func(yield func(*hooknormv1.Event, error) bool) {
-		backoff := newBackoff()
+		retries := newBackoff()
+		attempt := 0
 		for {
 			req := c.subscribeRequest(start, filter, sub)
 			stream, err := c.api.Subscribe(ctx, req)
-			for err == nil {
+			for opened := false; err == nil; opened = true {
 				var msg *hooknormv1.SubscribeResponse
 				if msg, err = stream.Recv(); err != nil {
 					break
 				}
-				backoff.reset()
+				if !opened {
+					retries.Reset()
+					attempt = 0
+					if sub.OnConnected != nil {
+						sub.OnConnected()
+					}
+				}
 				switch m := msg.GetMessage().(type) {
 				case *hooknormv1.SubscribeResponse_Event:
 					if sub.UntilHead && sub.headKnown && m.Event.GetSequence() > sub.head {
@@ -130,10 +155,15 @@ func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub 
 				yield(nil, wrap(err))
 				return
 			}
+			wait := retries.NextBackOff()
+			attempt++
+			if sub.OnRetry != nil {
+				sub.OnRetry(Retry{Err: wrap(err), Attempt: attempt, Wait: wait})
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff.next()):
+			case <-time.After(wait):
 			}
 		}
 	}
@@ -157,24 +187,27 @@ func (c *Client) subscribeRequest(start Start, filter Filter, sub *Subscription)
 	return proto.Clone(req).(*hooknormv1.SubscribeRequest)
 }
 
-// final reports whether a stream error is about the request itself, so retrying cannot help.
+// final reports whether a stream error is about the request itself, so retrying cannot help: a
+// bad argument or cursor, a missing or unknown token, a scope, a token past its limit of open
+// subscriptions, or a server that does not serve the call.
 func final(err error) bool {
 	switch status.Code(err) {
-	case codes.InvalidArgument, codes.OutOfRange, codes.Unauthenticated, codes.PermissionDenied, codes.Unimplemented, codes.NotFound:
+	case codes.InvalidArgument, codes.OutOfRange, codes.Unauthenticated, codes.PermissionDenied, codes.ResourceExhausted,
+		codes.Unimplemented, codes.NotFound:
 		return true
 	}
 	return errors.Is(err, context.Canceled)
 }
 
-// backoff is an exponential backoff with jitter, from 100 ms to 10 s.
-type backoff struct{ delay time.Duration }
-
-func newBackoff() *backoff { return &backoff{delay: 100 * time.Millisecond} }
-
-func (b *backoff) reset() { b.delay = 100 * time.Millisecond }
-
-func (b *backoff) next() time.Duration {
-	d := b.delay/2 + rand.N(b.delay)
-	b.delay = min(2*b.delay, 10*time.Second)
-	return d
+// newBackoff returns the delays between attempts to open a stream: exponential with jitter,
+// from about 100 ms up to 10 s, for as long as it takes.
+func newBackoff() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     100 * time.Millisecond,
+		RandomizationFactor: 0.5,
+		Multiplier:          2,
+		MaxInterval:         10 * time.Second,
+	}
+	b.Reset()
+	return b
 }

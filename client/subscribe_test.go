@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -186,5 +187,53 @@ func TestSubscribeStopsOnACursorFromAnotherLog(t *testing.T) {
 	}
 	if len(yields) != 1 || client.ReasonOf(yields[0]) != hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD {
 		t.Errorf("yielded %v, want one CURSOR_AHEAD refusal", yields)
+	}
+}
+
+// TestSubscribeReportsEachRetry subscribes to an address nothing listens on: each failed attempt
+// is reported with its count, its delay and an error that says the server was not reached.
+func TestSubscribeReportsEachRetry(t *testing.T) {
+	c := newClient(t, "127.0.0.1:1")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var retries []client.Retry
+	sub := &client.Subscription{OnRetry: func(r client.Retry) {
+		retries = append(retries, r)
+		if len(retries) == 3 {
+			cancel()
+		}
+	}}
+	for _, err := range c.Subscribe(ctx, client.Start{}, client.Filter{}, sub) {
+		t.Fatalf("yielded %v", err)
+	}
+	if len(retries) != 3 {
+		t.Fatalf("%d retries reported, want 3", len(retries))
+	}
+	for i, r := range retries {
+		var e *client.Error
+		if r.Attempt != i+1 || r.Wait <= 0 || !errors.As(r.Err, &e) || !e.Unreachable() {
+			t.Errorf("retry %d: %+v", i+1, r)
+		}
+	}
+}
+
+// TestSubscribeReportsTheConnection subscribes to a running server: OnConnected is called once
+// the stream opens.
+func TestSubscribeReportsTheConnection(t *testing.T) {
+	srv := startServer(t)
+	c := newClient(t, srv.GRPCAddr())
+	ingest(t, c, 1, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	connected := 0
+	sub := &client.Subscription{OnConnected: func() { connected++ }}
+	for _, err := range c.Subscribe(ctx, client.Start{Earliest: true}, client.Filter{}, sub) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	if connected != 1 {
+		t.Errorf("OnConnected called %d times, want 1", connected)
 	}
 }

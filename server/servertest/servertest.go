@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
@@ -24,6 +25,7 @@ type Server struct {
 	grpcAddr, httpAddr string
 	secrets            map[hooknormv1.Source][]string
 	heartbeat          time.Duration
+	tokensFile         string
 }
 
 // Option configures a test server.
@@ -32,6 +34,12 @@ type Option func(*Server)
 // WithSecrets makes the server require deliveries of source signed with one of secrets.
 func WithSecrets(source hooknormv1.Source, secrets ...string) Option {
 	return func(s *Server) { s.secrets[source] = secrets }
+}
+
+// WithTokensFile makes the server require bearer tokens from a tokens file, as hooknormd's
+// --tokens-file does (see the access package for its format).
+func WithTokensFile(path string) Option {
+	return func(s *Server) { s.tokensFile = path }
 }
 
 // WithHeartbeat sets how long a subscription stays silent before a heartbeat (300ms unless set).
@@ -67,6 +75,12 @@ func (s *Server) start() error {
 	if err != nil {
 		return err
 	}
+	var guard *access.Guard
+	if s.tokensFile != "" {
+		if guard, err = access.NewGuard(s.tokensFile); err != nil {
+			return err
+		}
+	}
 	logger := slog.New(slog.DiscardHandler)
 	eventLog, err := eventlog.Open(context.Background(), eventlog.Config{
 		DataDir:         s.dir,
@@ -89,6 +103,7 @@ func (s *Server) start() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
 		BodyTimeout:       10 * time.Second,
+		Guard:             guard,
 	}, svc, logger)
 	if err != nil {
 		svc.Stop()

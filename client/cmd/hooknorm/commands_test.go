@@ -123,8 +123,8 @@ func TestTailFollowsAndPrintsTheCursor(t *testing.T) {
 			go io.Copy(io.Discard, out)
 			select {
 			case code := <-exit:
-				if code != exitOK {
-					t.Errorf("exit %d after Ctrl-C", code)
+				if code != exitInterrupted {
+					t.Errorf("exit %d after Ctrl-C, want %d", code, exitInterrupted)
 				}
 			case <-time.After(10 * time.Second):
 				t.Fatal("tail did not stop")

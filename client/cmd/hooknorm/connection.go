@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"os"
 
 	"github.com/hooknorm/hooknorm/client"
@@ -37,6 +36,9 @@ func addConnectionFlags(root *cobra.Command, getenv func(string) string) *connec
 
 // dial returns a client as the flags say.
 func (c *connection) dial() (*client.Client, error) {
+	if err := serverFlag(c.server); err != nil {
+		return nil, err
+	}
 	var opts []client.Option
 	if c.token != "" {
 		opts = append(opts, client.WithToken(c.token))
@@ -46,7 +48,7 @@ func (c *connection) dial() (*client.Client, error) {
 		if c.caFile != "" {
 			pem, err := os.ReadFile(c.caFile)
 			if err != nil {
-				return nil, usagef("--tls-ca: %v", err)
+				return nil, usagef("--tls-ca %s cannot be read: %s", c.caFile, fileProblem(err))
 			}
 			cfg.RootCAs = x509.NewCertPool()
 			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
@@ -54,9 +56,17 @@ func (c *connection) dial() (*client.Client, error) {
 			}
 		}
 		if c.certFile != "" {
+			if c.keys == "" {
+				return nil, usagef("--tls-cert needs --tls-key, the file of its private key")
+			}
+			for flag, path := range map[string]string{"--tls-cert": c.certFile, "--tls-key": c.keys} {
+				if _, err := os.Stat(path); err != nil {
+					return nil, usagef("%s %s cannot be read: %s", flag, path, fileProblem(err))
+				}
+			}
 			cert, err := tls.LoadX509KeyPair(c.certFile, c.keys)
 			if err != nil {
-				return nil, usagef("--tls-cert and --tls-key: %v", err)
+				return nil, usagef("--tls-cert %s and --tls-key %s are not a PEM certificate and its matching private key", c.certFile, c.keys)
 			}
 			cfg.Certificates = []tls.Certificate{cert}
 		}
@@ -64,7 +74,7 @@ func (c *connection) dial() (*client.Client, error) {
 	}
 	cl, err := client.New(c.server, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", c.server, err)
+		return nil, usagef("--server %q is not an address hooknorm can connect to, e.g. %s", c.server, client.DefaultAddr)
 	}
 	return cl, nil
 }

@@ -74,18 +74,26 @@ func (o *filterOptions) open(conn *connection) (*client.Client, client.Filter, e
 // deliveryOptions are the flags saying where and how forward and replay deliver events.
 type deliveryOptions struct {
 	to, format, mode string
+	maxAttempts      int
+	deadLetter       string
 }
 
 func (o *deliveryOptions) register(fl *pflag.FlagSet) {
 	fl.StringVar(&o.to, "to", "", "URL to POST each event to (required)")
 	fl.StringVar(&o.format, "format", "cloudevents", "cloudevents or event-json")
 	fl.StringVar(&o.mode, "mode", "binary", "CloudEvents content mode: binary (attributes as ce- headers) or structured (one JSON envelope)")
+	fl.IntVar(&o.maxAttempts, "max-attempts", defaultMaxAttempts, "attempts at an event the endpoint refuses with a 4xx other than 408 and 429, before giving up on it")
+	fl.StringVar(&o.deadLetter, "dead-letter", "", "file to append the events given up on to, one JSON line each, and go on (default: stop at such an event, exit code 4)")
 }
 
-// forwarder checks the flags and returns a forwarder that reports its retries to log.
+// forwarder checks the flags and returns a forwarder that reports its retries to log. The caller
+// closes its dead-letter file.
 func (o *deliveryOptions) forwarder(log io.Writer) (*forwarder, error) {
 	if o.to == "" {
 		return nil, usagef("--to is required: the URL to deliver events to")
+	}
+	if err := httpURLFlag("to", o.to); err != nil {
+		return nil, err
 	}
 	if o.format != "cloudevents" && o.format != "event-json" {
 		return nil, usagef("--format must be cloudevents or event-json, got %q", o.format)
@@ -93,6 +101,15 @@ func (o *deliveryOptions) forwarder(log io.Writer) (*forwarder, error) {
 	if o.mode != "structured" && o.mode != "binary" {
 		return nil, usagef("--mode must be structured or binary, got %q", o.mode)
 	}
+	maxAttempts, err := maxAttemptsFlag(o.maxAttempts)
+	if err != nil {
+		return nil, err
+	}
+	deadLetters, err := openDeadLetters(o.deadLetter)
+	if err != nil {
+		return nil, err
+	}
 	return &forwarder{to: o.to, format: o.format, structured: o.mode == "structured", log: log,
+		maxAttempts: maxAttempts, deadLetters: deadLetters, clear: func() {}, now: time.Now,
 		http: &http.Client{Timeout: 30 * time.Second}}, nil
 }

@@ -117,8 +117,8 @@ func forwardFor(t *testing.T, r *receiver, env map[string]string, n int, args ..
 		}
 	}
 	cancel()
-	if code := <-exit; code != exitOK {
-		t.Errorf("forward exited %d: %s", code, stderr.String())
+	if code := <-exit; code != exitInterrupted {
+		t.Errorf("forward exited %d after Ctrl-C, want %d: %s", code, exitInterrupted, stderr.String())
 	}
 	return got, stderr.String()
 }
@@ -301,8 +301,9 @@ func TestForwardCarriesTheTraceContext(t *testing.T) {
 }
 
 // TestForwardSaysWhenItsCursorFileIsFromAnotherLog resumes from a cursor file beyond the log's
-// newest event, as after the log was recreated: forward stops at once, exit code 1, saying which
-// file to remove, rather than waiting until the new log passes the old cursor.
+// newest event, as after the log was recreated: forward stops at once, exit code 2 (its input,
+// the file, is wrong), saying which file to remove, rather than waiting until the new log passes
+// the old cursor.
 func TestForwardSaysWhenItsCursorFileIsFromAnotherLog(t *testing.T) {
 	srv := startServer(t)
 	cursor := filepath.Join(t.TempDir(), "cursor")
@@ -314,8 +315,8 @@ func TestForwardSaysWhenItsCursorFileIsFromAnotherLog(t *testing.T) {
 	var stderr strings.Builder
 	code := runContext(ctx, []string{"forward", "--to", "http://127.0.0.1:1/hooks", "--cursor-file", cursor}, strings.NewReader(""), io.Discard, &stderr,
 		func(name string) string { return map[string]string{serverEnv: srv.GRPCAddr()}[name] })
-	if code != exitFailed || !strings.Contains(stderr.String(), "\nhooknorm: after_sequence 1000 is beyond the newest event in the log, 0") ||
-		!strings.Contains(stderr.String(), cursor+" holds a cursor this log never gave") {
-		t.Errorf("exit %d, stderr %q; want 1 and the cursor file named", code, stderr.String())
+	if code != exitUsage || !strings.Contains(stderr.String(), "\nhooknorm: "+cursor+" holds cursor 1000, beyond the newest event in this log (CURSOR_AHEAD)") ||
+		!strings.Contains(stderr.String(), "Remove "+cursor+" to start over") {
+		t.Errorf("exit %d, stderr %q; want 2 and the cursor file named", code, stderr.String())
 	}
 }

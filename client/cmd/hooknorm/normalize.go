@@ -21,10 +21,10 @@ func newNormalizeCommand(stdin io.Reader, conn *connection) *cobra.Command {
 		Short: "Convert one webhook body into a typed event (nothing is stored)",
 		Long: `normalize sends one webhook body to hooknormd and prints the typed event it becomes.
 The body is read from FILE, or from standard input when FILE is "-".`,
-		Example: `  hooknorm normalize --source clickfunnels delivery.json
-  hooknorm normalize --source webflow --trigger form_submission v1-body.json
-  curl -s https://example.com/sample.json | hooknorm normalize --source webflow -
-  hooknorm normalize --source webflow --output text v2-body.json`,
+		Example: `  hooknorm normalize --source clickfunnels examples/deliveries/clickfunnels/order_completed.json
+  hooknorm normalize --source webflow --output text examples/deliveries/webflow/form_submission.json
+  cat examples/deliveries/webflow/form_submission.json | hooknorm normalize --source webflow -
+  hooknorm normalize --source webflow --trigger form_submission v1-form-body.json`,
 		Args: oneInput,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := sourceFlag(source)
@@ -36,7 +36,7 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 			}
 			body, err := readInput(args[0], stdin)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			c, err := conn.dial()
 			if err != nil {
@@ -45,10 +45,7 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 			defer c.Close()
 			event, err := c.Normalize(cmd.Context(), client.Delivery{Source: src, Payload: body, TriggerType: trigger, Tenant: tenant, IncludeRaw: raw})
 			if err != nil {
-				if isInputReason(client.ReasonOf(err)) {
-					return usageError{err}
-				}
-				return err
+				return conn.explain(err)
 			}
 			if output == "text" {
 				return writeText(cmd.OutOrStdout(), event)
@@ -64,24 +61,18 @@ The body is read from FILE, or from standard input when FILE is "-".`,
 	return cmd
 }
 
-// isInputReason reports whether hooknorm refused the body itself, which the CLI reports as bad
-// input (exit code 2) rather than a failure.
-func isInputReason(r hooknormv1.ErrorReason) bool {
-	switch r {
-	case hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED, hooknormv1.ErrorReason_ERROR_REASON_INTERNAL,
-		hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE, hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED:
-		return false
-	}
-	return true
-}
-
+// readInput reads the body from the file name, or from stdin when name is "-".
 func readInput(name string, stdin io.Reader) ([]byte, error) {
 	if name == "-" {
-		return io.ReadAll(stdin)
+		body, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, usagef("standard input could not be read")
+		}
+		return body, nil
 	}
 	body, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("reading the body: %w", err)
+		return nil, usagef("the body file %s cannot be read: %s", name, fileProblem(err))
 	}
 	return body, nil
 }

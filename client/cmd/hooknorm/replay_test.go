@@ -66,7 +66,7 @@ func TestReplayDeliversTheBackfillAndExits(t *testing.T) {
 	if sequences(got) != "1 2 3 4" {
 		t.Errorf("replayed %s, want 1 2 3 4", sequences(got))
 	}
-	if !strings.Contains(stderr.String(), "replayed 4 events up to sequence 6; the last delivered was sequence 4") {
+	if !strings.Contains(stderr.String(), "hooknorm: replayed 4 events up to sequence 6 (4 delivered, 0 dead-lettered); the last was sequence 4\n") {
 		t.Errorf("replay summary: %s", stderr.String())
 	}
 }
@@ -80,31 +80,12 @@ func TestReplayNeedsAStart(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
-	for _, tc := range []struct {
-		count       int
-		done, total uint64
-		elapsed     time.Duration
-		want        string
-	}{
-		{0, 0, 100, 0, "[..............................]   0%  0 events  0/s  ETA --"},
-		{50, 25, 100, 10 * time.Second, "[=======" + strings.Repeat(".", 23) + "]  25%  50 events  5/s  ETA 30s"},
-		{200, 100, 100, 20 * time.Second, "[==============================] 100%  200 events  10/s  ETA 0s"},
-		{3, 0, 0, time.Second, "[==============================] 100%  3 events  3/s  ETA 0s"},
-	} {
-		if got := progressLine(tc.count, tc.done, tc.total, tc.elapsed); got != tc.want {
-			t.Errorf("progressLine(%d, %d, %d, %s) = %q, want %q", tc.count, tc.done, tc.total, tc.elapsed, got, tc.want)
-		}
-	}
-}
-
-// TestProgressDrawsOnlyOnATerminal feeds a progress bar with a stepping clock: on a terminal it
-// redraws one line in place, elsewhere it writes nothing.
+// TestProgressDrawsOnlyOnATerminal feeds a progress bar two events of a span of ten sequences:
+// on a terminal it draws the bar with the count and reaches 100%, elsewhere it writes nothing.
 func TestProgressDrawsOnlyOnATerminal(t *testing.T) {
 	var tty, pipe strings.Builder
 	for w, terminal := range map[*strings.Builder]bool{&tty: true, &pipe: false} {
-		clock := time.Unix(0, 0)
-		p := newProgress(w, terminal, func() time.Time { clock = clock.Add(time.Second); return clock })
+		p := newProgress(w, terminal)
 		p.update(1, 11, 20)
 		p.update(2, 20, 20)
 		p.clear()
@@ -112,9 +93,9 @@ func TestProgressDrawsOnlyOnATerminal(t *testing.T) {
 	if pipe.Len() != 0 {
 		t.Errorf("off a terminal the bar wrote %q", pipe.String())
 	}
-	want := "\r\x1b[K[===" + strings.Repeat(".", 27) + "]  10%  1 events  1/s  ETA 9s" +
-		"\r\x1b[K[" + strings.Repeat("=", 30) + "] 100%  2 events  1/s  ETA 0s\r\x1b[K"
-	if tty.String() != want {
-		t.Errorf("on a terminal the bar wrote %q, want %q", tty.String(), want)
+	for _, want := range []string{"events 1", "events 2", "100%", "(10/10"} {
+		if !strings.Contains(tty.String(), want) {
+			t.Errorf("on a terminal the bar lacks %q: %q", want, tty.String())
+		}
 	}
 }

@@ -32,18 +32,21 @@ func newSendCommand(stdin io.Reader, getenv func(string) string) *cobra.Command 
 signs it, with the timestamp of now: the local way to test an integration end to end. The secret
 defaults to HOOKNORM_CLICKFUNNELS_SECRET or HOOKNORM_WEBFLOW_SECRET (the first one listed), the
 same variables hooknormd reads; without one the delivery goes unsigned.`,
-		Example: `  hooknorm send --source clickfunnels order.json
-  hooknorm send --source webflow --trigger form_submission --secret "$WEBFLOW_SECRET" v1-form.json
-  hooknorm send --source webflow --http https://hooks.example.com v2-order.json`,
+		Example: `  hooknorm send --source clickfunnels examples/deliveries/clickfunnels/order_completed.json
+  hooknorm send --source webflow --secret "$WEBFLOW_SECRET" examples/deliveries/webflow/form_submission.json
+  hooknorm send --source webflow --http https://hooks.example.com examples/deliveries/webflow/form_submission.json`,
 		Args: oneInput,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := sourceFlag(source)
 			if err != nil {
 				return err
 			}
+			if err := httpURLFlag("http", httpURL); err != nil {
+				return err
+			}
 			body, err := readInput(args[0], stdin)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			if secret == "" {
 				secret, _, _ = strings.Cut(getenv(secretEnv(src)), ",")
@@ -51,7 +54,7 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 			target, headers := webhookRequest(strings.TrimRight(httpURL, "/"), src, trigger, tenant, strings.TrimSpace(secret), body, time.Now())
 			req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, target, bytes.NewReader(body))
 			if err != nil {
-				return usageError{err}
+				return usagef("--http %q and --trigger %q do not make a URL", httpURL, trigger)
 			}
 			req.Header.Set("Content-Type", "application/json")
 			for k, v := range headers {
@@ -59,7 +62,11 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
-				return fmt.Errorf("posting to %s: %w", target, err)
+				if cmd.Context().Err() != nil {
+					return interruptedError{"interrupted before hooknormd answered; the delivery may or may not be stored (sending it again is safe: a repeat is stored once)"}
+				}
+				return unreachableError{fmt.Sprintf("cannot reach hooknormd's HTTP listener at %s: %s. Is hooknormd running? "+
+					"Give its HTTP base URL with --http or %s (default http://127.0.0.1:8080)", httpURL, netCause(err), httpEnv)}
 			}
 			defer resp.Body.Close()
 			answer, _ := io.ReadAll(resp.Body)
@@ -69,14 +76,7 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 				pretty.Write(answer)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), strings.TrimSpace(pretty.String()))
-			switch {
-			case resp.StatusCode == http.StatusOK:
-				return nil
-			case resp.StatusCode < 500:
-				return usagef("hooknormd refused the delivery: %s", resp.Status)
-			default:
-				return fmt.Errorf("hooknormd could not store the delivery: %s", resp.Status)
-			}
+			return sendRefusal(resp.StatusCode, resp.Status, answer)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "provider the body comes from: clickfunnels or webflow (required)")
@@ -85,6 +85,47 @@ same variables hooknormd reads; without one the delivery goes unsigned.`,
 	cmd.Flags().StringVar(&secret, "secret", "", "secret to sign with (default: "+secretEnv(hooknormv1.Source_SOURCE_CLICKFUNNELS)+" or "+secretEnv(hooknormv1.Source_SOURCE_WEBFLOW)+")")
 	cmd.Flags().StringVar(&httpURL, "http", defaultHTTP, "hooknormd's HTTP base URL (also "+httpEnv+")")
 	return cmd
+}
+
+// sendRefusal is the error for hooknormd's answer to a delivery, nil when it stored it: a refused
+// delivery (4xx) is the input's fault, with the reason and what to change; anything else is
+// hooknormd failing.
+func sendRefusal(code int, status string, answer []byte) error {
+	if code == http.StatusOK {
+		return nil
+	}
+	var refusal struct {
+		Message string `json:"message"`
+		Reason  string `json:"reason"`
+		Field   string `json:"field"`
+	}
+	said := ""
+	if json.Unmarshal(answer, &refusal) == nil && refusal.Message != "" {
+		said = ": " + refusal.Message
+		if refusal.Reason != "" {
+			said += " (" + refusal.Reason + ")"
+		}
+	}
+	if refusal.Reason == "EVENT_TYPE_MISSING" && strings.Contains(refusal.Field, "triggerType") {
+		said = ": the Webflow body names no trigger type (EVENT_TYPE_MISSING)"
+	}
+	if code >= 400 && code < 500 {
+		return usagef("hooknormd refused the delivery with %s%s%s", status, said, sendHint(refusal.Reason))
+	}
+	return fmt.Errorf("hooknormd could not store the delivery: %s%s", status, said)
+}
+
+// sendHint is which flag of send to change for a refusal reason, or "".
+func sendHint(reason string) string {
+	switch reason {
+	case "SIGNATURE_MISSING", "SIGNATURE_MISMATCH", "SIGNATURE_EXPIRED", "SIGNATURE_MALFORMED":
+		return ": give the provider's secret that hooknormd has with --secret, or in HOOKNORM_CLICKFUNNELS_SECRET or HOOKNORM_WEBFLOW_SECRET"
+	case "EVENT_TYPE_MISSING":
+		return ": an API v2 body has $.triggerType; for an API v1 body (the bare payload) give it with --trigger, e.g. --trigger form_submission"
+	case "EVENT_TYPE_CONFLICT":
+		return ": drop --trigger, or give the trigger the body names"
+	}
+	return ""
 }
 
 // secretEnv is the variable holding a provider's secrets, for hooknormd and for send.

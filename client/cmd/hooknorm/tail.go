@@ -11,6 +11,7 @@ import (
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 func newTailCommand(conn *connection) *cobra.Command {
@@ -25,13 +26,18 @@ func newTailCommand(conn *connection) *cobra.Command {
 		Long: `tail follows hooknormd's log: by default the events stored from now on, or from the earliest
 retained event, after a cursor, or since a time. Each event is one line: time, sequence, source,
 type, tenant and the fields that matter (order total, email, form name), in colour on a terminal;
---json prints each event as JSON instead. It reconnects by itself. Ctrl-C stops it and prints the
-cursor to resume from.`,
+--json prints each event as JSON instead.
+
+When hooknormd cannot be reached, or the stream breaks, tail says why on stderr and tries again,
+saying when, for as long as it takes. A refusal that trying again cannot fix ends it: a missing or
+unknown token, a token's scope or its limit of open streams (exit code 1), a cursor this log
+never gave or another invalid argument (exit code 2). Ctrl-C stops it (exit code 130) and prints
+the cursor to resume from.`,
 		Example: `  hooknorm tail
   hooknorm tail --earliest --source clickfunnels --type-prefix orders/
   hooknorm tail --since 1h --tenant 42 --json
   hooknorm tail --after 1287`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start, err := from.start()
 			if err != nil {
@@ -43,15 +49,16 @@ cursor to resume from.`,
 			}
 			defer c.Close()
 			out, colour := cmd.OutOrStdout(), isTerminal(cmd.OutOrStdout())
-			var sub client.Subscription
-			for event, err := range c.Subscribe(cmd.Context(), start, filter, &sub) {
+			reporter := newStreamReporter(cmd.ErrOrStderr(), conn)
+			sub := reporter.attach(&client.Subscription{})
+			for event, err := range c.Subscribe(cmd.Context(), start, filter, sub) {
 				var gap *client.GapError
 				switch {
 				case errors.As(err, &gap):
 					fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: %v\n", err)
 					continue
 				case err != nil:
-					return err
+					return conn.explain(err)
 				}
 				if jsonOut {
 					if err := writeJSONLine(out, event); err != nil {
@@ -61,10 +68,13 @@ cursor to resume from.`,
 				}
 				fmt.Fprintln(out, eventLine(event, colour))
 			}
-			if cursor, ok := sub.Cursor(); ok {
-				fmt.Fprintf(cmd.ErrOrStderr(), "hooknorm: stopped; resume with: hooknorm tail --after %d\n", cursor)
+			if why := reporter.interrupted(); why != "" {
+				return interruptedError{why}
 			}
-			return nil
+			if cursor, ok := sub.Cursor(); ok {
+				return interruptedError{fmt.Sprintf("stopped; resume with: hooknorm tail --after %d", cursor)}
+			}
+			return interruptedError{"stopped"}
 		},
 	}
 	f := cmd.Flags()
@@ -88,6 +98,9 @@ func tailStart(earliest, hasAfter bool, after uint64, since string) (client.Star
 	start := client.Start{Earliest: earliest, After: after, HasAfter: hasAfter}
 	if since != "" {
 		if d, err := time.ParseDuration(since); err == nil {
+			if d < 0 {
+				return client.Start{}, usagef("--since %q is in the future: give how long ago, e.g. 1h or 30m, or an RFC 3339 time", since)
+			}
 			start.Since = time.Now().Add(-d)
 		} else if t, err := time.Parse(time.RFC3339, since); err == nil {
 			start.Since = t
@@ -98,14 +111,10 @@ func tailStart(earliest, hasAfter bool, after uint64, since string) (client.Star
 	return start, nil
 }
 
-// isTerminal reports whether w is a terminal, where colour helps.
+// isTerminal reports whether w is a terminal, where colour and a progress bar help.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // eventLine is an event as one line of tail's text output.

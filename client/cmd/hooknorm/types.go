@@ -22,7 +22,7 @@ provider spells it (older spellings that map to the same case in brackets), the 
 subscriber switches on, and the Protobuf message of its data. It needs no server.`,
 		Example: `  hooknorm types
   hooknorm types | grep orders/`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 2, 8, 2, ' ', 0)
 			fmt.Fprintln(w, "PROVIDER\tEVENT TYPE\tCASE\tMESSAGE")

@@ -109,7 +109,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		return Config{}, err
 	}
 	if raw.version {
-		fmt.Fprintln(out, "hooknormd", Version())
+		fmt.Fprint(out, VersionText())
 		return Config{}, ErrVersion
 	}
 	if fs.NArg() > 0 {

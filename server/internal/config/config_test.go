@@ -166,12 +166,15 @@ func TestUnsignedPolicy(t *testing.T) {
 	}
 }
 
-// TestVersionPrintsAndStops asks for the version: it is printed, Load says so, and a
+// TestVersionPrintsAndStops asks for the version: a version line, a commit line (under go test,
+// saying the commit is unknown and why) and the toolchain are printed, Load says so, and a
 // HOOKNORM_VERSION variable in the environment is not taken for the flag.
 func TestVersionPrintsAndStops(t *testing.T) {
 	var out bytes.Buffer
 	_, err := config.Load([]string{"--version"}, env(nil), &out)
-	if !errors.Is(err, config.ErrVersion) || !strings.HasPrefix(out.String(), "hooknormd ") || !strings.Contains(out.String(), "go1.") {
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if !errors.Is(err, config.ErrVersion) || len(lines) != 3 || !strings.HasPrefix(lines[0], "hooknormd ") ||
+		!strings.HasPrefix(lines[1], "commit ") || !strings.Contains(lines[2], "go1.") || strings.Contains(out.String(), "(devel)") {
 		t.Errorf("--version: %v, %q", err, out.String())
 	}
 	if _, err := config.Load(nil, env(map[string]string{"HOOKNORM_VERSION": "1.2.3"}), &bytes.Buffer{}); err != nil {

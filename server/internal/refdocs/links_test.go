@@ -10,14 +10,6 @@ import (
 	"testing"
 )
 
-// writtenElsewhere are pages other parts of the work write; a link to one is not checked while
-// the page is missing from this tree.
-var writtenElsewhere = map[string]bool{
-	"docs/cli.md":             true,
-	"docs/other-languages.md": true,
-	"docs/deploy.md":          true,
-}
-
 var (
 	fence      = regexp.MustCompile("(?ms)^```.*?^```[^\n]*$")
 	inlineCode = regexp.MustCompile("`[^`\n]*`")
@@ -57,9 +49,6 @@ func TestLinksResolve(t *testing.T) {
 			}
 			checked++
 			body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
-			if os.IsNotExist(err) && writtenElsewhere[file] {
-				continue
-			}
 			if err != nil {
 				if info, statErr := os.Stat(filepath.Join(root, filepath.FromSlash(file))); statErr == nil && info.IsDir() && anchor == "" {
 					continue
