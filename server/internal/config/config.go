@@ -105,9 +105,16 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 	cfg := Config{}
 	var raw rawFlags
 	fs := flagSet(&cfg, &raw, out)
+	fs.SetOutput(io.Discard) // a bad flag is said in one line below; the usage only when asked for
 	if err := fs.Parse(args); err != nil {
-		return Config{}, err
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
+			return Config{}, ErrHelp
+		}
+		return Config{}, flagError(fs, err)
 	}
+	fs.SetOutput(out)
 	if raw.version {
 		fmt.Fprint(out, VersionText())
 		return Config{}, ErrVersion
@@ -124,7 +131,7 @@ func Load(args []string, getenv func(string) string, out io.Writer) (Config, err
 		}
 		if value := getenv(EnvName(f.Name)); value != "" {
 			if err := fs.Set(f.Name, value); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is invalid: %v", EnvName(f.Name), value, err))
+				errs = append(errs, invalidValue(f, EnvName(f.Name), strconv.Quote(value)))
 			}
 		}
 	})

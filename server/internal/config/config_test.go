@@ -54,7 +54,7 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"bad variable", nil, map[string]string{"HOOKNORM_MAX_BODY_BYTES": "lots"}, `HOOKNORM_MAX_BODY_BYTES="lots" is invalid`},
+		{"bad variable", nil, map[string]string{"HOOKNORM_MAX_BODY_BYTES": "lots"}, `HOOKNORM_MAX_BODY_BYTES does not accept "lots": it takes a whole number`},
 		{"negative limit", []string{"--max-body-bytes", "-1"}, nil, "--max-body-bytes (HOOKNORM_MAX_BODY_BYTES) must be positive"},
 		{"unknown log format", nil, map[string]string{"HOOKNORM_LOG_FORMAT": "xml"}, "--log-format (HOOKNORM_LOG_FORMAT) must be text or json"},
 		{"bad level", []string{"--log-level", "loud"}, nil, "log-level"},
