@@ -104,7 +104,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 			return nil, err
 		}
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s: %w", cfg.NATSURL, err)
+		return nil, fmt.Errorf("connecting to NATS at %s: %w", RedactURLs(cfg.NATSURL), err)
+	} else if err = checkPayload(l.conn, cfg.MaxRecordBytes); err != nil {
+		l.Close()
+		return nil, err
 	}
 	if l.js, err = jetstream.New(l.conn, jetstream.WithPublishAsyncTimeout(appendTimeout)); err != nil {
 		l.Close()
@@ -267,8 +270,11 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 		if err == nil {
 			return stream, nil
 		}
+		if final := unsuitable(err, cfg); final != nil {
+			return nil, final
+		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("creating the JetStream stream %s: %w", StreamName, err)
+			return nil, explainCreateFailure(err, cfg)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -342,8 +348,11 @@ func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
 // RecordLimit is the largest record for bodies of up to maxBodyBytes: the raw body, the typed
 // event (about as large again) and headroom.
 func RecordLimit(maxBodyBytes int64) int32 {
-	return int32(min(3*maxBodyBytes+(64<<10), 1<<30))
+	return int32(min(3*maxBodyBytes+recordHeadroom, 1<<30))
 }
+
+// recordHeadroom is what a record may take beyond three times its body.
+const recordHeadroom = 64 << 10
 
 // FreshLastSequence returns the sequence of the newest event, asking the log now.
 func (l *Log) FreshLastSequence(ctx context.Context) (uint64, error) {
