@@ -35,6 +35,7 @@ func leaderless(info *jetstream.StreamInfo) string {
 
 // Bounds of info's wait for an answer from a stream's leader.
 const (
+	infoTimeout      = 5 * time.Second
 	leaderAttempts   = 10
 	leaderRetryDelay = 100 * time.Millisecond
 )
@@ -46,7 +47,11 @@ const (
 // refuse a valid cursor as ahead of the log.
 func (l *Log) info(ctx context.Context) (*jetstream.StreamInfo, error) {
 	for attempt := 1; ; attempt++ {
-		info, err := l.stream.Info(ctx)
+		// A request whose answer is lost (sent as the connection dropped, or to a server that
+		// stopped) would wait for ever without a deadline, and hold up every caller of bounds.
+		askCtx, cancel := context.WithTimeout(ctx, infoTimeout)
+		info, err := l.stream.Info(askCtx)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 		}
