@@ -76,6 +76,8 @@ type Log struct {
 	readersMu  sync.Mutex
 	readers    map[*Reader]struct{} // the open readers
 
+	natsState natsState // what became of the connection to an external cluster, and its refusals
+
 	infoMu    sync.Mutex
 	infoAt    time.Time
 	infoLast  uint64
@@ -139,6 +141,7 @@ func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
+				l.natsState.noteDisconnect(err)
 				l.logger.Warn("disconnected from NATS", "error", err)
 			}
 		}),
@@ -298,16 +301,19 @@ func (l *Log) Close() error {
 
 // Ready reports whether the log can be written: the connection is up, the embedded log's storage
 // can store (it is not full, read-only or removed, and no write failed), the stream answers, and
-// on a cluster it has a leader.
+// on a cluster it has a leader. The reason says why not: on a cluster it also tells what the
+// cluster last said when it refused to store an event for lack of storage.
 func (l *Log) Ready(ctx context.Context) error {
-	if l.conn == nil || !l.conn.IsConnected() {
-		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
+	if err := l.unreachable(); err != nil {
+		return err
 	}
 	if err := l.storage.current(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	_, err := l.info(ctx)
-	return err
+	if _, err := l.info(ctx); err != nil {
+		return l.withRefusal(err)
+	}
+	return nil
 }
 
 // Embedded reports whether the log runs inside hooknormd, on its data directory, rather than on
