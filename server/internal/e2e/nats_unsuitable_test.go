@@ -48,6 +48,18 @@ func TestHooknormdRefusesAnUnsuitableNATSCluster(t *testing.T) {
 			want:     []string{"account hooknormd connects as", "has no JetStream", "enable JetStream for that account"},
 		},
 		{
+			name: "a wrong password",
+			url: func(t *testing.T) string {
+				url := startNATSServer(t, true, func(o *server.Options) {
+					large(o)
+					o.Username, o.Password = "hooknorm", "the-right-one"
+				})
+				return strings.Replace(url, "nats://", "nats://hooknorm:"+password+"@", 1)
+			},
+			wantCode: 2,
+			want:     []string{"refuse hooknormd's credentials", "check the user and password"},
+		},
+		{
 			name:     "three copies on a single server",
 			url:      func(t *testing.T) string { return startNATSServer(t, true, large) },
 			args:     []string{"--nats-replicas", "3"},

@@ -51,6 +51,17 @@ func location(cfg Config) string {
 	return RedactURLs(cfg.NATSURL)
 }
 
+// connectFailed explains a failure to connect to the external NATS servers: refused credentials
+// are ErrNATSUnsuitable, since trying again with them cannot help; anything else (no server
+// answers yet) may pass.
+func connectFailed(cfg Config, err error) error {
+	if errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		return fmt.Errorf("%w: the NATS servers at %s refuse hooknormd's credentials (%v): check the user and password, or token, in --nats-url",
+			ErrNATSUnsuitable, location(cfg), err)
+	}
+	return fmt.Errorf("connecting to NATS at %s: %w", location(cfg), err)
+}
+
 // checkPayload refuses a NATS server that takes messages smaller than the largest record: every
 // delivery whose record is larger would be refused as unavailable, and retried for ever.
 func checkPayload(conn *nats.Conn, maxRecordBytes int32) error {

@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 			return nil, err
 		}
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s: %w", RedactURLs(cfg.NATSURL), err)
+		return nil, connectFailed(cfg, err)
 	} else if err = checkPayload(l.conn, cfg.MaxRecordBytes); err != nil {
 		l.Close()
 		return nil, err
