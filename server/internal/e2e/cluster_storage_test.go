@@ -28,8 +28,8 @@ import (
 // ready. With two full, a NATS server turns JetStream off and the stream has no leader: every
 // delivery is refused with 503, and /readyz and the refused deliveries' log lines say why and what
 // the operator must do (free the space and restart those NATS servers, which do not resume by
-// themselves). Once they are restarted, hooknormd stores again without a restart of its own, and
-// every delivery answered 200 is in the log once.
+// themselves); hooknorm_log_writable turns 0. Once they are restarted, hooknormd stores again
+// without a restart of its own, and every delivery answered 200 is in the log once.
 func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a three-node NATS cluster and a child process")
@@ -96,6 +96,9 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 			t.Errorf("/readyz with two of three NATS disks full gives the reason %q, which does not say %q", reason, want)
 		}
 	}
+	if got := metricValue(t, client, url, "hooknorm_log_writable"); got != "0" {
+		t.Errorf("hooknorm_log_writable with two of three NATS disks full = %s, want 0", got)
+	}
 	for i := range 2 {
 		id := fmt.Sprintf("refused-%d", i)
 		if code, answer := postPadded(ctx, t, client, url, id, 0); code != http.StatusServiceUnavailable {
@@ -123,6 +126,12 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 		cluster.start(i)
 	}
 	awaitReadiness(ctx, t, client, url, http.StatusOK)
+	if got := metricValue(t, client, url, "hooknorm_log_writable"); got != "1" {
+		t.Errorf("hooknorm_log_writable once the NATS servers were restarted = %s, want 1", got)
+	}
+	if got := metricValue(t, client, url, "hooknorm_log_storage_failures_total"); got == "" || got == "0" {
+		t.Errorf("hooknorm_log_storage_failures_total after the stream lost its leader = %q, want at least 1", got)
+	}
 	retryCtx, cancelRetry := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelRetry()
 	for _, id := range refused {
@@ -212,6 +221,7 @@ func TestClusterStorageLimitIsNamed(t *testing.T) {
 // are refused at once with the cause on their log line, not after waiting for an acknowledgement
 // that cannot come, and /readyz says hooknormd is not connected. Once the cluster is back, hooknormd
 // stores again by itself and the subscriber opened before the outage receives what is stored.
+// hooknorm_log_writable follows.
 func TestClusterOutageIsReportedAndSubscribersReadOn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a three-node NATS cluster and a child process")
@@ -278,6 +288,9 @@ func TestClusterOutageIsReportedAndSubscribersReadOn(t *testing.T) {
 	}
 	const cause = "not connected to NATS"
 	awaitUnreadyBecause(ctx, t, client, url, cause)
+	if got := metricValue(t, client, url, "hooknorm_log_writable"); got != "0" {
+		t.Errorf("hooknorm_log_writable with every NATS server stopped = %s, want 0", got)
+	}
 	if code, answer := postPadded(ctx, t, client, url, "during", 0); code != http.StatusServiceUnavailable {
 		t.Errorf("a delivery with every NATS server stopped: %d %s, want 503", code, answer)
 	}
@@ -293,6 +306,9 @@ func TestClusterOutageIsReportedAndSubscribersReadOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	awaitLive("after")
+	if got := metricValue(t, client, url, "hooknorm_log_writable"); got != "1" {
+		t.Errorf("hooknorm_log_writable once the NATS cluster is back = %s, want 1", got)
+	}
 }
 
 // awaitUnreadyBecause polls /readyz until it answers 503 with a reason that says cause, and

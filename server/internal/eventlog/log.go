@@ -145,7 +145,10 @@ func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 				l.logger.Warn("disconnected from NATS", "error", err)
 			}
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { l.logger.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			l.natsState.noteReconnect()
+			l.logger.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted())
+		}),
 	}, more...)
 }
 
@@ -316,16 +319,16 @@ func (l *Log) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Embedded reports whether the log runs inside hooknormd, on its data directory, rather than on
-// an external cluster.
-func (l *Log) Embedded() bool { return l.storage != nil }
-
-// StorageHealth reports whether the embedded log's storage lets it store events now (nothing
-// keeps it from storing: see Ready), and how many times it began refusing events because of its
-// storage. A log on an external cluster always reports true and 0.
+// StorageHealth reports whether the log can store events now, as last seen (see Ready for why
+// not), and how many times it stopped being able to. For the embedded log that is its storage:
+// a full, read-only or removed data directory, a failed write. On an external cluster it is what
+// readiness checks, appends and subscribers last saw of the cluster: no connection, a stream
+// without a leader, a refusal for lack of storage since the last event stored.
 func (l *Log) StorageHealth() (writable bool, failures uint64) {
 	if l.storage == nil {
-		return true, 0
+		writable, failures = l.natsState.health()
+		// The connection says it dropped before its handler tells natsState.
+		return writable && l.conn.IsConnected(), failures
 	}
 	return l.storage.health()
 }

@@ -34,6 +34,27 @@ type natsState struct {
 	refusedAt      time.Time
 	disconnect     string // the error the connection last dropped with
 	disconnectedAt time.Time
+	down           bool   // between a dropped connection and the reconnection
+	unwritable     bool   // whether the last note left the log unable to store
+	failures       uint64 // how many times a note left it unable to store after it could
+}
+
+// settleLocked counts a change from writable to not, after a note. s.mu must be held.
+func (s *natsState) settleLocked() {
+	unwritable := s.down || s.leaderless != "" || s.refusal != ""
+	if unwritable && !s.unwritable {
+		s.failures++
+	}
+	s.unwritable = unwritable
+}
+
+// health reports whether, as last seen, the cluster lets the log store (connected, the stream
+// with a leader, no refusal for lack of storage since the last event stored), and how many times
+// it stopped letting it.
+func (s *natsState) health() (writable bool, failures uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.unwritable, s.failures
 }
 
 // storageRefusal explains an append error in which NATS refused to store for lack of storage,
@@ -69,6 +90,7 @@ func (s *natsState) noteAppend(err error) {
 	if err == nil {
 		s.leaderless = "" // stored: the stream has a leader
 	}
+	s.settleLocked()
 }
 
 // noteLeader records whether the stream was seen with a leader: why is "" when it was.
@@ -76,6 +98,7 @@ func (s *natsState) noteLeader(why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.leaderless, s.leaderlessAt = why, time.Now()
+	s.settleLocked()
 }
 
 // knownLeaderless says why the stream had no leader when last seen, if that was within
@@ -103,7 +126,16 @@ func (s *natsState) lastRefusal() string {
 func (s *natsState) noteDisconnect(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.disconnect, s.disconnectedAt = err.Error(), time.Now()
+	s.disconnect, s.disconnectedAt, s.down = err.Error(), time.Now(), true
+	s.settleLocked()
+}
+
+// noteReconnect records that the connection is back.
+func (s *natsState) noteReconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = false
+	s.settleLocked()
 }
 
 // disconnected says that the log is not connected to NATS, since when and why, as far as known.
