@@ -11,9 +11,10 @@ import (
 )
 
 // ErrNATSUnsuitable is the error of an external NATS cluster that cannot hold the log as
-// configured: JetStream is off, the account has none, it has fewer servers than the copies asked
-// for, or it takes messages smaller than the largest record. Waiting does not help; the NATS
-// configuration or hooknormd's settings must change.
+// configured: it refuses hooknormd's credentials, JetStream is off, the account has none, it has
+// fewer servers than the copies asked for, it cannot set aside --retention-bytes, or it takes
+// messages smaller than the largest record. Waiting does not help; the NATS configuration or
+// hooknormd's settings must change.
 var ErrNATSUnsuitable = errors.New("the NATS cluster cannot hold the log as configured")
 
 // JetStream error codes of the NATS server that nats.go names no constant for.
@@ -33,12 +34,17 @@ const (
 func RedactURLs(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, part := range parts {
-		u, err := url.Parse(strings.TrimSpace(part))
+		part = strings.TrimSpace(part)
+		scheme := "" // NATS takes host:port without one
+		if !strings.Contains(part, "://") {
+			scheme = "nats://"
+		}
+		u, err := url.Parse(scheme + part)
 		if err != nil || u.User == nil {
 			continue
 		}
 		u.User = url.User("redacted")
-		parts[i] = u.String()
+		parts[i] = strings.TrimPrefix(u.String(), scheme)
 	}
 	return strings.Join(parts, ",")
 }
