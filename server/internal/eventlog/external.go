@@ -131,5 +131,9 @@ func explainCreateFailure(err error, cfg Config) error {
 		return fmt.Errorf("%w: --nats-replicas %d asks for %d copies of the log, but the NATS cluster at %s has not that many servers with JetStream to hold them (%v): "+
 			"set --nats-replicas to at most the number of its servers with JetStream, or add servers", ErrNATSUnsuitable, cfg.Replicas, cfg.Replicas, where, err)
 	}
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == codeTemporarilyUnavailable {
+		return fmt.Errorf("creating the JetStream stream %s at %s: %w: the NATS cluster's JetStream has no leader, "+
+			"as when fewer than a majority of its servers with JetStream are up (see their logs); start hooknormd again once they are", StreamName, where, err)
+	}
 	return fmt.Errorf("creating the JetStream stream %s at %s: %w", StreamName, where, err)
 }
