@@ -106,6 +106,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "hooknormd: --data-dir (%s): %v\n", config.EnvName("data-dir"), err)
 		return 2
 	}
+	if errors.Is(err, eventlog.ErrNATSUnsuitable) {
+		fmt.Fprintf(stderr, "hooknormd: --nats-url (%s): %v\n", config.EnvName("nats-url"), err)
+		return 2
+	}
 	if err != nil {
 		logger.Error("hooknormd could not open its event log", "error", err)
 		return 1
@@ -113,7 +117,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	defer eventLog.Close()
 	where := "data_dir=" + cfg.DataDir
 	if cfg.NATSURL != "" {
-		where = "nats=" + cfg.NATSURL
+		where = "nats=" + eventlog.RedactURLs(cfg.NATSURL)
 	}
 	window := eventlog.DuplicateWindow(logConfig)
 	logger.Info("event log open", "where", where, "fsync", cfg.Fsync, "retention_age", cfg.RetentionAge.String(), "duplicate_window", window.String())

@@ -39,6 +39,18 @@ type restartableCluster struct {
 
 func startRestartableCluster(t *testing.T, n int) *restartableCluster {
 	t.Helper()
+	storeDirs := make([]string, n)
+	for i := range storeDirs {
+		storeDirs[i] = t.TempDir()
+	}
+	return startClusterOn(t, storeDirs, nil)
+}
+
+// startClusterOn runs a restartable cluster of one node for each store directory, which the node
+// keeps its JetStream store in, with the options of each node adjusted by mutate when not nil.
+func startClusterOn(t *testing.T, storeDirs []string, mutate func(*server.Options)) *restartableCluster {
+	t.Helper()
+	n := len(storeDirs)
 	c := &restartableCluster{t: t, opts: make([]*server.Options, n), nodes: make([]*server.Server, n), urls: make([]string, n)}
 	clientAddrs, routeAddrs := make([]string, n), make([]string, n)
 	var routes []string
@@ -52,12 +64,15 @@ func startRestartableCluster(t *testing.T, n int) *restartableCluster {
 			Host:       "127.0.0.1",
 			Port:       portOf(t, clientAddrs[i]),
 			JetStream:  true,
-			StoreDir:   t.TempDir(),
+			StoreDir:   storeDirs[i],
 			NoLog:      true,
 			NoSigs:     true,
 			MaxPayload: 8 << 20,
 			Cluster:    server.ClusterOpts{Name: "hooknorm-quorum", Host: "127.0.0.1", Port: portOf(t, routeAddrs[i])},
 			Routes:     server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		if mutate != nil {
+			mutate(c.opts[i])
 		}
 		c.urls[i] = "nats://" + clientAddrs[i]
 		c.start(i)

@@ -62,6 +62,11 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 	if err != nil {
 		return Appended{}, fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, event.GetId(), err)
 	}
+	// Likewise without a connection to NATS, or with a stream just seen without a leader: a
+	// publish would wait until the acknowledgement times out, and say only that.
+	if why := l.refusedAtOnce(); why != "" {
+		return Appended{}, fmt.Errorf("%w: storing event %s: %s", ErrUnavailable, event.GetId(), why)
+	}
 	// An asynchronous publish costs less CPU than a request per append: acknowledgements arrive
 	// on one subscription for all of them. Waiting on the future keeps Append synchronous.
 	future, err := l.js.PublishMsgAsync(msg)
@@ -70,6 +75,7 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 	}
 	select {
 	case ack := <-future.Ok():
+		l.natsState.noteAppend(nil)
 		return Appended{Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
 	case err := <-future.Err():
 		return Appended{}, l.appendFailed(event.GetId(), err)
@@ -83,11 +89,15 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 	}
 }
 
-// appendFailed is the error of an append the log did not acknowledge, with what keeps the embedded
-// log from storing when that is known: NATS says only that it timed out.
+// appendFailed is the error of an append the log did not acknowledge, with what keeps the log from
+// storing when that is known: NATS often says only that it timed out or that no answer came.
 func (l *Log) appendFailed(id string, err error) error {
 	if cause := l.storage.current(); cause != nil {
 		return fmt.Errorf("%w: storing event %s: %v (%v)", ErrUnavailable, id, err, cause)
+	}
+	l.natsState.noteAppend(err)
+	if cause := l.clusterCause(err); cause != "" {
+		return fmt.Errorf("%w: storing event %s: %v (%s)", ErrUnavailable, id, err, cause)
 	}
 	return fmt.Errorf("%w: storing event %s: %v", ErrUnavailable, id, err)
 }

@@ -76,6 +76,8 @@ type Log struct {
 	readersMu  sync.Mutex
 	readers    map[*Reader]struct{} // the open readers
 
+	natsState natsState // what became of the connection to an external cluster, and its refusals
+
 	infoMu    sync.Mutex
 	infoAt    time.Time
 	infoLast  uint64
@@ -104,7 +106,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 			return nil, err
 		}
 	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
-		return nil, fmt.Errorf("connecting to NATS at %s: %w", cfg.NATSURL, err)
+		return nil, connectFailed(cfg, err)
+	} else if err = checkPayload(l.conn, cfg.MaxRecordBytes); err != nil {
+		l.Close()
+		return nil, err
 	}
 	if l.js, err = jetstream.New(l.conn, jetstream.WithPublishAsyncTimeout(appendTimeout)); err != nil {
 		l.Close()
@@ -136,10 +141,14 @@ func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
+				l.natsState.noteDisconnect(err)
 				l.logger.Warn("disconnected from NATS", "error", err)
 			}
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { l.logger.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			l.natsState.noteReconnect()
+			l.logger.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted())
+		}),
 	}, more...)
 }
 
@@ -267,8 +276,11 @@ func createStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jets
 		if err == nil {
 			return stream, nil
 		}
+		if final := unsuitable(err, cfg); final != nil {
+			return nil, final
+		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("creating the JetStream stream %s: %w", StreamName, err)
+			return nil, explainCreateFailure(err, cfg)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -292,28 +304,31 @@ func (l *Log) Close() error {
 
 // Ready reports whether the log can be written: the connection is up, the embedded log's storage
 // can store (it is not full, read-only or removed, and no write failed), the stream answers, and
-// on a cluster it has a leader.
+// on a cluster it has a leader. The reason says why not: on a cluster it also tells what the
+// cluster last said when it refused to store an event for lack of storage.
 func (l *Log) Ready(ctx context.Context) error {
-	if l.conn == nil || !l.conn.IsConnected() {
-		return fmt.Errorf("%w: not connected to NATS", ErrUnavailable)
+	if err := l.unreachable(); err != nil {
+		return err
 	}
 	if err := l.storage.current(); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	_, err := l.info(ctx)
-	return err
+	if _, err := l.info(ctx); err != nil {
+		return l.withRefusal(err)
+	}
+	return nil
 }
 
-// Embedded reports whether the log runs inside hooknormd, on its data directory, rather than on
-// an external cluster.
-func (l *Log) Embedded() bool { return l.storage != nil }
-
-// StorageHealth reports whether the embedded log's storage lets it store events now (nothing
-// keeps it from storing: see Ready), and how many times it began refusing events because of its
-// storage. A log on an external cluster always reports true and 0.
+// StorageHealth reports whether the log can store events now, as last seen (see Ready for why
+// not), and how many times it stopped being able to. For the embedded log that is its storage:
+// a full, read-only or removed data directory, a failed write. On an external cluster it is what
+// readiness checks, appends and subscribers last saw of the cluster: no connection, a stream
+// without a leader, a refusal for lack of storage since the last event stored.
 func (l *Log) StorageHealth() (writable bool, failures uint64) {
 	if l.storage == nil {
-		return true, 0
+		writable, failures = l.natsState.health()
+		// The connection says it dropped before its handler tells natsState.
+		return writable && l.conn.IsConnected(), failures
 	}
 	return l.storage.health()
 }
@@ -342,8 +357,11 @@ func (l *Log) LastSequence(ctx context.Context) (uint64, error) {
 // RecordLimit is the largest record for bodies of up to maxBodyBytes: the raw body, the typed
 // event (about as large again) and headroom.
 func RecordLimit(maxBodyBytes int64) int32 {
-	return int32(min(3*maxBodyBytes+(64<<10), 1<<30))
+	return int32(min(3*maxBodyBytes+recordHeadroom, 1<<30))
 }
+
+// recordHeadroom is what a record may take beyond three times its body.
+const recordHeadroom = 64 << 10
 
 // FreshLastSequence returns the sequence of the newest event, asking the log now.
 func (l *Log) FreshLastSequence(ctx context.Context) (uint64, error) {

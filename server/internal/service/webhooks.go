@@ -108,9 +108,7 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		return s
 	}
 	s.metrics.WatchLog(opts.Log.Stats)
-	if opts.Log.Embedded() {
-		s.metrics.WatchStorage(opts.Log.StorageHealth)
-	}
+	s.metrics.WatchStorage(opts.Log.StorageHealth)
 	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
