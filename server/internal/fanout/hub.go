@@ -100,7 +100,7 @@ func (h *Hub) follow(ctx context.Context, markReady func()) error {
 		}
 		after = last
 	}
-	reader, err := h.log.Read(ctx, eventlog.Start{HasAfter: true, After: after}, eventlog.Filter{})
+	reader, err := h.log.Follow(ctx, eventlog.Start{HasAfter: true, After: after}, eventlog.Filter{})
 	if err != nil {
 		return err
 	}
