@@ -11,6 +11,7 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fanout"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"github.com/hooknorm/hooknorm/server/internal/requestlog"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -72,7 +73,7 @@ func (sub *subscriber) run(ctx context.Context, start eventlog.Start) error {
 	// how much it has to catch up on (and that the stream is open).
 	last, err := sub.svc.log.FreshLastSequence(ctx)
 	if err != nil {
-		return unavailable(ctx, err)
+		return readUnavailable(ctx, err)
 	}
 	if start.HasAfter && start.After > last {
 		if last, err = sub.awaitCursor(ctx, start.After, last); err != nil {
@@ -138,7 +139,7 @@ func (sub *subscriber) awaitCursor(ctx context.Context, cursor, last uint64) (ui
 		case <-poll.C:
 			var err error
 			if last, err = sub.svc.log.FreshLastSequence(ctx); err != nil {
-				return 0, unavailable(ctx, err)
+				return 0, readUnavailable(ctx, err)
 			}
 			if last >= cursor {
 				return last, nil
@@ -218,13 +219,15 @@ func (sub *subscriber) fromLog(ctx context.Context, start eventlog.Start) error 
 
 // readLog sends what a private reader of the log returns, asking handOver after every event (or
 // progress past events the filter leaves out) and every second whether to stop; it returns nil
-// when handOver says so.
+// when handOver says so. The reader may first wait for one of the log's reader slots, while many
+// subscriptions read the log at once; heartbeats go on meanwhile. A client that stops reading
+// leaves its reader idle, and the reader gives its consumer up until it is read again.
 func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOver func() bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reader, err := sub.svc.log.Read(ctx, start, sub.filter)
 	if err != nil {
-		return unavailable(ctx, err)
+		return readUnavailable(ctx, err)
 	}
 	defer reader.Close()
 	type item struct {
@@ -252,7 +255,7 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 		case it := <-items:
 			switch {
 			case it.err != nil:
-				return unavailable(ctx, it.err)
+				return readUnavailable(ctx, it.err)
 			case it.Gap != nil:
 				err = sub.sendGap(it.Gap)
 			case it.Record != nil:
@@ -273,7 +276,7 @@ func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOv
 		case <-sub.heartbeat.C:
 			latest, err := sub.svc.log.LastSequence(ctx)
 			if err != nil {
-				return unavailable(ctx, err)
+				return readUnavailable(ctx, err)
 			}
 			if err := sub.sendHeartbeat(latest); err != nil {
 				return err
@@ -313,7 +316,7 @@ func (sub *subscriber) sendProgress(ctx context.Context, through uint64) error {
 	sub.position = through
 	latest, err := sub.svc.log.LastSequence(ctx)
 	if err != nil {
-		return unavailable(ctx, err)
+		return readUnavailable(ctx, err)
 	}
 	return sub.sendHeartbeat(latest)
 }
@@ -355,6 +358,17 @@ func (sub *subscriber) sendHeartbeat(latest uint64) error {
 	}})
 	sub.heartbeat.Reset(sub.svc.heartbeat)
 	return err
+}
+
+// readUnavailable is how a subscription ends when the log cannot be read: UNAVAILABLE, which
+// clients retry, after the last sequence they received.
+func readUnavailable(ctx context.Context, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	requestlog.FromContext(ctx).SetError(err.Error())
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_UNAVAILABLE,
+		"the event log cannot be read now; subscribe again after the last sequence received: %v", err)
 }
 
 func (sub *subscriber) shuttingDown() error {
