@@ -161,3 +161,56 @@ func TestStalledSubscriberReadsOnWhereItStopped(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownEndsSubscriptionsWhoseClientStoppedReading stalls a gRPC and an HTTP subscriber
+// (each stops reading with megabytes of events still to send) and shuts the server down while
+// another subscriber reads: the shutdown ends them all and is clean, well within its timeout; the
+// reading subscriber is told where to resume, as before. Before, the stalled subscriptions held
+// the shutdown until its timeout, which then failed.
+func TestShutdownEndsSubscriptionsWhoseClientStoppedReading(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	eventLog := openLog(t, t.TempDir(), 1<<20, logger)
+	pad := []byte(strings.Repeat("x", 8000))
+	const stored = 3000
+	for i := range stored {
+		event := &hooknormv1.Event{Id: fmt.Sprint("stored-", i), Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Type: "contact.updated", Tenant: "42", RawPayload: pad}
+		if _, err := eventLog.Append(context.Background(), event); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := startWith(t, 1<<20, service.Options{Log: eventLog})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stalledGRPC, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{
+		Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}, IncludeRaw: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readEvents(t, grpcSubscription{stalledGRPC}, 1, 1, "the gRPC subscriber before it stalls")
+	resp := h.open(ctx, t, "/v1/events:subscribe?earliest=true&include_raw=true", nil)
+	readEvents(t, ndjsonSubscription{bufio.NewReader(resp.Body)}, 1, 1, "the HTTP subscriber before it stalls")
+	reading, err := h.client.Subscribe(ctx, &hooknormv1.SubscribeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reading.Recv(); err != nil { // the opening heartbeat: it is open
+		t.Fatal(err)
+	}
+
+	shutdownCtx, cancelShutdown := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelShutdown()
+	if err := h.server.Shutdown(shutdownCtx); err != nil {
+		t.Errorf("shutdown with two stalled subscribers: %v", err)
+	}
+	for {
+		_, err := reading.Recv()
+		if err == nil {
+			continue
+		}
+		if !strings.Contains(err.Error(), fmt.Sprint("after_sequence=", stored)) {
+			t.Errorf("the reading subscriber's stream ended with %v, want where to resume: after_sequence=%d", err, stored)
+		}
+		break
+	}
+}
