@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -88,7 +89,9 @@ func (c *Client) Subscribe(ctx context.Context, start Start, filter Filter, sub 
 		backoff := newBackoff()
 		for {
 			req := c.subscribeRequest(start, filter, sub)
-			stream, err := c.api.Subscribe(ctx, req)
+			// While hooknormd is away, the call waits for the connection to come back, rather
+			// than failing at once and waiting out a backoff after hooknormd is back.
+			stream, err := c.api.Subscribe(ctx, req, grpc.WaitForReady(true))
 			for err == nil {
 				var msg *hooknormv1.SubscribeResponse
 				if msg, err = stream.Recv(); err != nil {
