@@ -58,8 +58,8 @@ type Config struct {
 	SyncInterval time.Duration
 	// MaxRecordBytes is the largest record accepted (a typed event with its raw body).
 	MaxRecordBytes int32
-	// MaxReaders is how many readers may hold a consumer of the log at once, each fetching up to a
-	// megabyte ahead; one more waits until another is closed or parks (see consumer.go). 0 means
+	// MaxReaders is how many readers may hold a consumer of the log at once, each fetching a few
+	// records ahead; one more waits until another is closed or parks (see consumer.go). 0 means
 	// DefaultMaxReaders. The reader Follow opens does not count.
 	MaxReaders int
 	// ReaderInactiveThreshold is how long NATS keeps a reader's consumer that is not pulled from

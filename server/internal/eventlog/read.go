@@ -168,9 +168,6 @@ type Reader struct {
 	closed     bool
 }
 
-// readBufferBytes bounds what a reader holds in memory ahead of its caller.
-const readBufferBytes = 1 << 20
-
 // Read opens a reader at start with filter. Its consumer opens when it is first read, once one of
 // the log's reader slots is free (see Config.MaxReaders).
 func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, error) {

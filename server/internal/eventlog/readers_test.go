@@ -176,3 +176,39 @@ func TestReaderWhoseCallerStopsReadingGivesItsConsumerUp(t *testing.T) {
 		t.Errorf("the reader read on without a consumer: %d readers hold one", reading)
 	}
 }
+
+// TestRecordsAsLargeAsTheLogAcceptsAreRead stores records of 100 KB, 1.5 MB and 6 MB in a log
+// that accepts records of up to 8 MB, and reads them with a reader and with the reader Follow
+// opens. Before, a reader fetched at most 1 MiB at a time: NATS refused to deliver a larger
+// record, and the reader, the fan-out hub's included, waited at it for ever.
+func TestRecordsAsLargeAsTheLogAcceptsAreRead(t *testing.T) {
+	l := open(t, config(t.TempDir()))
+	cf := hooknormv1.Source_SOURCE_CLICKFUNNELS
+	sizes := []int{100 << 10, 1536 << 10, 6 << 20}
+	for i, size := range sizes {
+		e := event(fmt.Sprint("large-", i), cf, "contact.updated", "42")
+		e.RawPayload = make([]byte, size)
+		if _, err := l.Append(context.Background(), e); err != nil {
+			t.Fatalf("storing %d bytes: %v", size, err)
+		}
+	}
+	appendAll(t, l, event("small", cf, "contact.updated", "42"))
+	for name, open := range map[string]func(context.Context, eventlog.Start, eventlog.Filter) (*eventlog.Reader, error){
+		"Read": l.Read, "Follow": l.Follow,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			r, err := open(ctx, eventlog.Start{Earliest: true}, eventlog.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for want := uint64(1); want <= 4; want++ {
+				if seq := nextSequence(ctx, t, r); seq != want {
+					t.Fatalf("read %d, want %d", seq, want)
+				}
+			}
+		})
+	}
+}
