@@ -13,7 +13,7 @@ func (m *Metrics) WatchReaders(readers LogReaders) {
 	}
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hooknorm_log_readers",
-		Help: "Subscriptions reading the log on their own (too far behind the fan-out hub's ring of the newest events), each with up to 1 MiB read ahead; at most 128 at a time. A subscriber that stops reading gives its reader up.",
+		Help: "Subscriptions reading the log on their own (too far behind the fan-out hub's ring of the newest events), each reading up to 16 events ahead; at most 128 at a time. A subscriber that stops reading gives its reader up.",
 	}, func() float64 {
 		reading, _ := readers()
 		return float64(reading)
