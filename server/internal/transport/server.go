@@ -132,6 +132,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(gatewayStreamWindow), grpc.WithInitialConnWindowSize(gatewayConnWindow),
 		grpcClientTracing(cfg.TracerProvider))
 	if err != nil {
 		s.grpc.Stop()

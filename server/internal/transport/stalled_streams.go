@@ -96,3 +96,12 @@ func (c *unaryCalls) onlyStreamsLeft(ctx context.Context, after time.Time) <-cha
 	}()
 	return left
 }
+
+// The gateway's connection to the service takes at most gatewayStreamWindow bytes of a stream
+// ahead of what the gateway has written to its HTTP client, and gatewayConnWindow of all streams.
+// With gRPC's default, a window that grows with the measured bandwidth (up to 16 MB), an HTTP
+// subscriber that stopped reading held megabytes of hooknormd's memory.
+const (
+	gatewayStreamWindow = 64 << 10
+	gatewayConnWindow   = 16 << 20
+)
