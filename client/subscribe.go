@@ -200,13 +200,14 @@ func final(err error) bool {
 }
 
 // newBackoff returns the delays between attempts to open a stream: exponential with jitter,
-// from about 100 ms up to 10 s, for as long as it takes.
+// from about 100 ms up to 4 s give or take a quarter, for as long as it takes, so a subscription
+// resumes within five seconds of hooknormd coming back, however long it was away.
 func newBackoff() *backoff.ExponentialBackOff {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     100 * time.Millisecond,
-		RandomizationFactor: 0.5,
+		RandomizationFactor: 0.25,
 		Multiplier:          2,
-		MaxInterval:         10 * time.Second,
+		MaxInterval:         4 * time.Second,
 	}
 	b.Reset()
 	return b

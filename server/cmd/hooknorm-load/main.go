@@ -6,6 +6,10 @@
 // 1,000 subscribers. Ratios matter, not absolute numbers: machines differ and are shared.
 //
 //	go run ./server/cmd/hooknorm-load -duration 10s -concurrency 32 -subscribers 1,1000
+//
+// With -resume it measures something else: subscribers resuming at once after a restart.
+//
+//	go run ./server/cmd/hooknorm-load -resume 1000 -behind 100
 package main
 
 import (
@@ -56,7 +60,19 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of every measurement after the ceiling to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of the whole run to this file when it ends")
 	floors := flag.Bool("floors", true, "also measure the durable, domain and fan-out floors (see floors.go and fanout_floor.go)")
+	resume := flag.Int("resume", 0, "instead, measure this many subscribers resuming at once after a restart, each -behind events behind (see resume.go)")
+	behind := flag.Int("behind", 100, "with -resume, how many events behind the newest each subscriber resumes")
+	ring := flag.Int("ring", 0, "with -resume, how many of the newest events the fan-out hub keeps (0: hooknormd's default); fewer than -behind has every subscriber read the log on its own")
 	flag.Parse()
+	if *resume > 0 {
+		r, err := measureResume(*resume, *behind, *ring, eventlog.Fsync(*fsync))
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("hooknormd restarted, %d subscribers resuming %d orders (12 KB) behind: %d caught up in %s; resident memory %d MiB before they resumed, peak %d MiB (the process, subscribers included)\n",
+			r.subscribers, *behind, r.caughtUp, r.elapsed.Round(time.Millisecond), r.before>>20, r.peak>>20)
+		return
+	}
 
 	// Tracing as hooknormd sets it up: from the OTEL_* variables, exporting nothing without them.
 	tracing, err := telemetry.Setup(context.Background(), "load", slog.New(slog.DiscardHandler))

@@ -61,3 +61,19 @@ func TestEveryMeasurementStoresAndDelivers(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeMeasurementCatchesEverySubscriberUp runs the resume measurement with a few
+// subscribers, resuming from the hub's ring and from the log: each resumes after the restart and
+// reads every event after its cursor.
+func TestResumeMeasurementCatchesEverySubscriberUp(t *testing.T) {
+	const subscribers = 3
+	for _, ring := range []int{0, 2} {
+		r, err := measureResume(subscribers, 5, ring, eventlog.FsyncPeriodic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.caughtUp != subscribers || r.elapsed <= 0 {
+			t.Errorf("a ring of %d: %d of %d subscribers caught up, in %s", ring, r.caughtUp, subscribers, r.elapsed)
+		}
+	}
+}

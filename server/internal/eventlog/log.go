@@ -58,6 +58,14 @@ type Config struct {
 	SyncInterval time.Duration
 	// MaxRecordBytes is the largest record accepted (a typed event with its raw body).
 	MaxRecordBytes int32
+	// MaxReaders is how many readers may hold a consumer of the log at once, each fetching a few
+	// records ahead; one more waits until another is closed or parks (see consumer.go). 0 means
+	// DefaultMaxReaders. The reader Follow opens does not count.
+	MaxReaders int
+	// ReaderInactiveThreshold is how long NATS keeps a reader's consumer that is not pulled from
+	// before removing it; 0 means NATS's default, 5 minutes. A reader whose caller stops reading
+	// gives its consumer up well before: after half of it, or 30 seconds if that is shorter.
+	ReaderInactiveThreshold time.Duration
 }
 
 // Log is an open event log. It is safe for concurrent use.
@@ -72,9 +80,11 @@ type Log struct {
 	js       jetstream.JetStream
 	stream   jetstream.Stream
 
-	generation atomic.Uint64 // restarts of the embedded JetStream (see reopen.go)
-	readersMu  sync.Mutex
-	readers    map[*Reader]struct{} // the open readers
+	generation     atomic.Uint64 // restarts of the embedded JetStream (see reopen.go)
+	readersMu      sync.Mutex
+	readers        map[*Reader]struct{} // the open readers
+	readerSlots    chan struct{}        // one per reader holding a consumer (see consumer.go)
+	waitingReaders atomic.Int64         // readers waiting for a slot
 
 	natsState natsState // what became of the connection to an external cluster, and its refusals
 
@@ -95,7 +105,11 @@ var ErrUnavailable = errors.New("the event log is unavailable")
 // is refused with ErrDataDirLocked, one that cannot be created, written or locked with
 // ErrDataDirUnusable.
 func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
-	l := &Log{logger: logger, cfg: cfg}
+	maxReaders := cfg.MaxReaders
+	if maxReaders <= 0 {
+		maxReaders = DefaultMaxReaders
+	}
+	l := &Log{logger: logger, cfg: cfg, readerSlots: make(chan struct{}, maxReaders)}
 	var err error
 	if cfg.NATSURL == "" {
 		if l.dirLock, err = lockDataDir(cfg.DataDir); err != nil {

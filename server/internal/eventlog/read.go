@@ -138,7 +138,7 @@ type Item struct {
 type Reader struct {
 	log    *Log
 	filter Filter
-	cfg    jetstream.OrderedConsumerConfig // where it started, to reopen (see reopen.go)
+	cfg    jetstream.OrderedConsumerConfig // where it started, to open its consumer (see consumer.go)
 	// last is how far the reader has read: every event up to it was returned, left out by the
 	// filter, or reported lost. It is 0 before anything is read from the earliest event.
 	last uint64
@@ -152,19 +152,37 @@ type Reader struct {
 	held     *Record
 	progress *progress // nil when the filter takes every event
 
-	mu         sync.Mutex // guards what a restart of the embedded JetStream interrupts
+	// bounded reports that the reader takes one of the log's reader slots to hold a consumer.
+	bounded bool
+	done    chan struct{} // closed by Close
+
+	mu sync.Mutex // guards the reader's consumer, which parking, closing and restarts end
+	// messages are the records of the reader's consumer; nil while it holds none (see consumer.go).
 	messages   jetstream.MessagesContext
+	consumer   jetstream.Consumer
 	generation uint64 // the log's generation when messages was opened
+	slot       bool   // the reader holds one of the log's reader slots
+	reading    bool   // the caller is in Next
+	readAt     time.Time
+	park       *time.Timer // parks the reader once its caller has not read from it for a while
 	closed     bool
 }
 
-// readBufferBytes bounds what a reader holds in memory ahead of its caller.
-const readBufferBytes = 1 << 20
-
-// Read opens a reader at start with filter.
+// Read opens a reader at start with filter. Its consumer opens when it is first read, once one of
+// the log's reader slots is free (see Config.MaxReaders).
 func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, error) {
+	return l.openReader(ctx, start, filter, true)
+}
+
+// Follow opens a reader like Read that takes no reader slot: for the one reader that follows the
+// head of the log for every subscription (the fan-out hub), which must never wait behind them.
+func (l *Log) Follow(ctx context.Context, start Start, filter Filter) (*Reader, error) {
+	return l.openReader(ctx, start, filter, false)
+}
+
+func (l *Log) openReader(ctx context.Context, start Start, filter Filter, bounded bool) (*Reader, error) {
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filter.subjects(), DeliverPolicy: jetstream.DeliverByStartSequencePolicy}
-	r := &Reader{log: l, filter: filter, placed: true}
+	r := &Reader{log: l, filter: filter, placed: true, bounded: bounded, done: make(chan struct{})}
 	switch {
 	case start.HasAfter:
 		cfg.OptStartSeq = start.After + 1
@@ -196,26 +214,8 @@ func (l *Log) Read(ctx context.Context, start Start, filter Filter) (*Reader, er
 	r.told = r.last
 	r.progress = newProgress(filter, cfg.FilterSubjects)
 	r.cfg = cfg
-	r.generation = l.generation.Load()
-	var err error
-	if r.messages, err = l.consume(ctx, cfg); err != nil {
-		return nil, err
-	}
 	l.addReader(r)
 	return r, nil
-}
-
-// consume opens an ordered consumer of the log with cfg.
-func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.MessagesContext, error) {
-	consumer, err := l.stream.OrderedConsumer(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
-	}
-	messages, err := consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(256, readBufferBytes))
-	if err != nil {
-		return nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
-	}
-	return messages, nil
 }
 
 // startAfter returns the sequence after which a reader starting at since (now, when zero) begins.
@@ -230,6 +230,18 @@ func (l *Log) startAfter(ctx context.Context, since time.Time) (uint64, error) {
 // were removed by retention first, or how far the reader has read when its filter left events
 // out. It blocks until one of them comes or ctx ends.
 func (r *Reader) Next(ctx context.Context) (Item, error) {
+	r.mu.Lock()
+	r.reading = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.reading, r.readAt = false, time.Now()
+		r.mu.Unlock()
+	}()
+	return r.next(ctx)
+}
+
+func (r *Reader) next(ctx context.Context) (Item, error) {
 	for {
 		if gap := r.gap; gap != nil {
 			r.gap = nil
@@ -323,12 +335,19 @@ func (r *Reader) lostBefore(ctx context.Context, seq uint64) *Gap {
 	return &Gap{First: r.last + 1, Last: min(first, seq) - 1}
 }
 
-// Close stops the reader. It may be called while another goroutine waits in Next, which then
-// returns.
+// Close stops the reader and removes its consumer from the log. It may be called while another
+// goroutine waits in Next, which then returns.
 func (r *Reader) Close() {
 	r.log.removeReader(r)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	r.closed = true
-	r.messages.Stop()
+	close(r.done)
+	if r.park != nil {
+		r.park.Stop()
+	}
+	r.releaseLocked()
 }

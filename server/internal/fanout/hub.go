@@ -1,6 +1,7 @@
 // Package fanout hands the events at the head of the log to many live subscriptions with one
 // reader: each event is read and encoded once, however many subscribe. It keeps the newest events
-// in a bounded ring so a subscription that starts or resumes close to the head joins at once. A
+// in a bounded ring, read from the log as it starts, so a subscription that starts or resumes close
+// to the head joins at once, even right after a restart, when every subscriber resumes. A
 // subscription too slow to keep up is dropped from the hub, never waited for: it reads the
 // durable log on its own and joins again when it has caught up. It knows nothing of gRPC.
 package fanout
@@ -87,20 +88,20 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 }
 
-// follow reads the log after the hub's head (from the log's end the first time) and distributes
-// every record, until reading fails.
+// follow reads the log after the hub's head and distributes every record, until reading fails.
+// The first time, it starts with the newest records the ring holds (see preload).
 func (h *Hub) follow(ctx context.Context, markReady func()) error {
 	h.mu.Lock()
 	after, started := h.head, h.started
 	h.mu.Unlock()
 	if !started {
-		last, err := h.log.FreshLastSequence(ctx)
+		events, bytes, last, err := h.log.Stats(ctx)
 		if err != nil {
 			return err
 		}
-		after = last
+		after = last - h.preload(events, bytes)
 	}
-	reader, err := h.log.Read(ctx, eventlog.Start{HasAfter: true, After: after}, eventlog.Filter{})
+	reader, err := h.log.Follow(ctx, eventlog.Start{HasAfter: true, After: after}, eventlog.Filter{})
 	if err != nil {
 		return err
 	}
@@ -120,6 +121,20 @@ func (h *Hub) follow(ctx context.Context, markReady func()) error {
 			h.distribute(item.Record)
 		}
 	}
+}
+
+// preload returns how many of the newest records the hub reads into its ring as it starts, of a
+// log holding events of bytes in all: as many as the ring holds, by count and by their average
+// size. After a restart every subscription resumes at once, most of them close to the head: they
+// join the hub from its ring rather than each reading the log on its own. While the hub reads
+// them, its head is behind the log's; a subscription resuming at or after the head joins at once
+// all the same, and is handed only what follows its cursor.
+func (h *Hub) preload(events, bytes uint64) uint64 {
+	n := min(uint64(len(h.ring.slots)), events)
+	if h.ring.maxBytes > 0 && events > 0 && bytes > 0 {
+		n = min(n, uint64(h.ring.maxBytes)/max(bytes/events, 1))
+	}
+	return n
 }
 
 // Ready is closed once the hub follows the log (or failed to).

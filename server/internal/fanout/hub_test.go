@@ -178,3 +178,66 @@ func TestRingIsBoundedByBytes(t *testing.T) {
 	}
 	live.Leave()
 }
+
+// TestHubStartsWithTheNewestRecords starts a hub on a log that already holds events, as hooknormd
+// starts after a restart: subscriptions resuming near the head join it at once, from the newest
+// records it read into its ring as it started, and only one resuming further back than the ring
+// holds must read the log first. Before, the ring started empty, and every subscription resuming
+// even one event behind read the log on its own.
+func TestHubStartsWithTheNewestRecords(t *testing.T) {
+	l, err := eventlog.Open(context.Background(), eventlog.Config{
+		DataDir: t.TempDir(), RetentionAge: time.Hour, DuplicateWindow: time.Hour, MaxRecordBytes: 1 << 20,
+		Fsync: eventlog.FsyncPeriodic, SyncInterval: time.Minute,
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	appendEvents(t, l, 1, 10, "contact.created")
+	cases := []struct {
+		name        string
+		ring        int
+		ringBytes   int64
+		after       uint64
+		joins       bool
+		wantBacklog string
+	}{
+		{"one behind", 5, 0, 9, true, "[10]"},
+		{"as far back as the ring holds", 5, 0, 5, true, "[6 7 8 9 10]"},
+		{"further back than the ring holds", 5, 0, 4, false, ""},
+		{"at the head", 5, 0, 10, true, "[]"},
+		{"a ring bounded by bytes", 100, 1, 8, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			hub := fanout.New(l, c.ring, c.ringBytes)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				hub.Run(ctx)
+			}()
+			defer func() {
+				cancel()
+				<-done
+			}()
+			<-hub.Ready()
+			waitHead(t, hub, 10)
+			live, backlog, ok := hub.Join(c.after, eventlog.Filter{}, 16)
+			if ok != c.joins {
+				t.Fatalf("Join after %d = %v, want %v", c.after, ok, c.joins)
+			}
+			if !ok {
+				return
+			}
+			defer live.Leave()
+			got := []uint64{}
+			for _, rec := range backlog {
+				got = append(got, rec.Sequence)
+			}
+			if fmt.Sprint(got) != c.wantBacklog {
+				t.Errorf("joining after %d handed %v, want %s", c.after, got, c.wantBacklog)
+			}
+		})
+	}
+}

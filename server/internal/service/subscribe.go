@@ -219,7 +219,9 @@ func (sub *subscriber) fromLog(ctx context.Context, start eventlog.Start) error 
 
 // readLog sends what a private reader of the log returns, asking handOver after every event (or
 // progress past events the filter leaves out) and every second whether to stop; it returns nil
-// when handOver says so.
+// when handOver says so. The reader may first wait for one of the log's reader slots, while many
+// subscriptions read the log at once; heartbeats go on meanwhile. A client that stops reading
+// leaves its reader idle, and the reader gives its consumer up until it is read again.
 func (sub *subscriber) readLog(ctx context.Context, start eventlog.Start, handOver func() bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -54,12 +54,12 @@ type Webhooks struct {
 	hubDone  chan struct{}
 }
 
-// The fan-out hub keeps the newest events, up to hubRing of them and hubRingBytes of their stored
-// bytes, for subscriptions that start, resume or fall behind near the head: they are served from
-// memory rather than each opening a reader of the log.
+// The fan-out hub keeps the newest events, up to DefaultHubRing of them and DefaultHubRingBytes of
+// their stored bytes unless Options say otherwise, for subscriptions that start, resume or fall
+// behind near the head: they are served from memory rather than each opening a reader of the log.
 const (
-	hubRing      = 1 << 16
-	hubRingBytes = 128 << 20
+	DefaultHubRing      = 1 << 16
+	DefaultHubRingBytes = 128 << 20
 )
 
 var _ hooknormv1.WebhookServiceServer = (*Webhooks)(nil)
@@ -77,6 +77,10 @@ type Options struct {
 	CursorGrace time.Duration
 	// Metrics records what happens to deliveries and subscribers; nil records nothing.
 	Metrics *metrics.Metrics
+	// HubRing and HubRingBytes bound the fan-out hub's ring of the newest events, by count and by
+	// stored bytes (DefaultHubRing and DefaultHubRingBytes).
+	HubRing      int
+	HubRingBytes int64
 }
 
 // NewWebhooks returns the service, converting deliveries with normalizer. With a log, it starts
@@ -108,8 +112,15 @@ func NewWebhooks(normalizer *normalize.Normalizer, opts Options) *Webhooks {
 		return s
 	}
 	s.metrics.WatchLog(opts.Log.Stats)
+	s.metrics.WatchReaders(opts.Log.Readers)
 	s.metrics.WatchStorage(opts.Log.StorageHealth)
-	s.hub = fanout.New(opts.Log, hubRing, hubRingBytes)
+	if opts.HubRing <= 0 {
+		opts.HubRing = DefaultHubRing
+	}
+	if opts.HubRingBytes <= 0 {
+		opts.HubRingBytes = DefaultHubRingBytes
+	}
+	s.hub = fanout.New(opts.Log, opts.HubRing, opts.HubRingBytes)
 	var ctx context.Context
 	ctx, s.stopHub = context.WithCancel(context.Background())
 	go func() {

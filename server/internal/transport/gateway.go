@@ -33,8 +33,9 @@ const subscribeRoute = "/v1/events:subscribe"
 // newGateway returns the HTTP face of the service, behind the body limit, the query string check
 // and source-name paths:
 // grpc-gateway calling the unary methods in process through the gRPC interceptors (unary), and
-// Subscribe, a stream, through conn, a gRPC connection to the service.
-func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
+// Subscribe, a stream, through conn, a gRPC connection to the service, registered in open while it
+// streams.
+func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, open *openStreams, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
 	jsonMarshaler := &runtime.JSONPb{
 		MarshalOptions:   protojson.MarshalOptions{},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -61,8 +62,8 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 	if err := hooknormv1.RegisterWebhookServiceHandlerServer(ctx, mux, unary); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
 	}
-	streams := runtime.NewServeMux(options...)
-	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, streams, conn); err != nil {
+	streamMux := runtime.NewServeMux(options...)
+	if err := hooknormv1.RegisterWebhookServiceHandler(ctx, streamMux, conn); err != nil {
 		return nil, fmt.Errorf("registering the gateway's streams: %w", err)
 	}
 	// Registered last, this route wins over the in-process one, which cannot stream.
@@ -71,7 +72,7 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, max
 		// it is written.
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Accel-Buffering", "no")
-		streams.ServeHTTP(w, r)
+		open.serve(w, func() { streamMux.ServeHTTP(w, r) })
 	}); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
 	}

@@ -18,7 +18,8 @@ import (
 const grpcMessageOverhead = 64 << 10
 
 // interceptors are hooknorm's interceptors, from outermost: on the public server, a marker that
-// the call got this far (see unservedCalls); call metrics (the codes clients get),
+// the call got this far (see unservedCalls); for unary calls, a count of those in flight (see
+// stalled_streams.go); call metrics (the codes clients get),
 // logging (one line per call, with its final code; for the gateway's calls, internal is set and
 // they annotate their HTTP request's line instead), error mapping (refusals to statuses with
 // ErrorInfo), panic recovery and authentication (bearer tokens and their scopes). Every call goes
@@ -28,11 +29,12 @@ type interceptors struct {
 	stream []grpc.StreamServerInterceptor
 }
 
-func newInterceptors(logger *slog.Logger, requests *requestLogger, internal bool, auth authenticator, calls *grpcprom.ServerMetrics) interceptors {
+func newInterceptors(logger *slog.Logger, requests *requestLogger, internal bool, auth authenticator, calls *grpcprom.ServerMetrics, inFlight *unaryCalls) interceptors {
 	errs := errorMapper{logger: logger}
 	recoverOpts := []recovery.Option{recovery.WithRecoveryHandlerContext(errs.panicked)}
 	chain := interceptors{
 		unary: []grpc.UnaryServerInterceptor{
+			inFlight.count,
 			calls.UnaryServerInterceptor(),
 			requests.unary(internal),
 			errs.unary,

@@ -71,6 +71,8 @@ type Server struct {
 	http      *http.Server
 	ops       *http.Server // serves MetricsAddr; nil without one
 	conn      *grpc.ClientConn
+	streams   *openStreams // the HTTP subscription streams
+	unary     *unaryCalls  // the unary calls in flight
 	grpcAddr  net.Addr
 	httpAddr  net.Addr
 	opsAddr   net.Addr
@@ -100,7 +102,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 			return nil, fmt.Errorf("listening for metrics on %s: %w", cfg.MetricsAddr, err)
 		}
 	}
-	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 3)}
+	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 3),
+		streams: &openStreams{}, unary: &unaryCalls{}}
 	auth := newAuthenticator(cfg.Guard)
 	s.health = health.NewServer()
 	var publicOpts []grpc.ServerOption
@@ -112,8 +115,8 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		cfg.Metrics.Registry.MustRegister(calls)
 	}
 	requests := &requestLogger{logger: logger}
-	publicChain := newInterceptors(logger, requests, false, auth, calls)
-	gatewayChain := newInterceptors(logger, requests, true, auth, calls)
+	publicChain := newInterceptors(logger, requests, false, auth, calls, s.unary)
+	gatewayChain := newInterceptors(logger, requests, true, auth, calls, s.unary)
 	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider),
 		grpc.StatsHandler(unservedCalls{requests: requests, metrics: cfg.Metrics}))
 	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, publicChain, s.health, calls, publicOpts...)
@@ -129,6 +132,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithInitialWindowSize(gatewayStreamWindow), grpc.WithInitialConnWindowSize(gatewayConnWindow),
 		grpcClientTracing(cfg.TracerProvider))
 	if err != nil {
 		s.grpc.Stop()
@@ -137,7 +141,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		closeListener(opsListener)
 		return nil, fmt.Errorf("connecting the gateway: %w", err)
 	}
-	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: traceInProcess(cfg.TracerProvider, gatewayChain.chainedUnary())}, s.conn,
+	gateway, err := newGateway(ctx, inProcess{svc: svc, intercept: traceInProcess(cfg.TracerProvider, gatewayChain.chainedUnary())}, s.conn, s.streams,
 		cfg.MaxBodyBytes, cfg.BodyTimeout, auth.webhookKey, httpRefusals{metrics: cfg.Metrics})
 	if err != nil {
 		s.grpc.Stop()
@@ -228,8 +232,10 @@ func closeListener(l net.Listener) {
 func (s *Server) Failed() <-chan error { return s.failed }
 
 // Shutdown stops the server gracefully: /readyz and health checks turn unready, open subscriptions end
-// (if the service can stop them), both listeners stop accepting, and in-flight requests finish. When ctx ends first, remaining calls are cut off and
-// ctx's error is returned. Later calls return the first call's result.
+// (if the service can stop them), both listeners stop accepting, and in-flight requests finish.
+// Subscriptions whose client stopped reading, which cannot end by themselves, are ended a second
+// later, once no unary call is in flight (see stalled_streams.go). When ctx ends first, remaining
+// calls are cut off and ctx's error is returned. Later calls return the first call's result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() { s.stopErr = s.shutdown(ctx) })
 	return s.stopErr
@@ -249,6 +255,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if stopper, ok := s.svc.(interface{ Stop() }); ok {
 		stopper.Stop() // open subscriptions end, telling clients where to resume
 	}
+	streamsEnd := time.Now().Add(streamEndGrace)
+	s.streams.end(streamsEnd)
 	httpErr := s.http.Shutdown(ctx)
 	stopped := make(chan struct{})
 	go func() {
@@ -256,8 +264,14 @@ func (s *Server) shutdown(ctx context.Context) error {
 		s.internal.GracefulStop()
 		close(stopped)
 	}()
+	waitCtx, stopWaiting := context.WithCancel(ctx)
+	defer stopWaiting()
 	select {
 	case <-stopped:
+	case <-s.unary.onlyStreamsLeft(waitCtx, streamsEnd): // and they cannot end by themselves
+		s.grpc.Stop()
+		s.internal.Stop()
+		<-stopped
 	case <-ctx.Done():
 		s.grpc.Stop()
 		s.internal.Stop()

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
+	"github.com/hooknorm/hooknorm/server/internal/fixtures"
+	"github.com/hooknorm/hooknorm/server/internal/metrics"
+	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/hooknorm/hooknorm/server/internal/service"
+	"github.com/hooknorm/hooknorm/server/internal/transport"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// resumeFixture is the delivery a resume measurement stores: the ClickFunnels order, about 12 KB,
+// the largest realistic one.
+const resumeFixture = "clickfunnels/order_created.v2"
+
+// resumeResult is a resume measurement: how long until every subscriber had caught up, and the
+// process's resident memory before they resumed and at its peak while they did. The process holds
+// the subscribers too; they read only each event's sequence (see glance).
+type resumeResult struct {
+	caughtUp, subscribers int
+	elapsed               time.Duration
+	before, peak          int64
+}
+
+// measureResume stores orders, stops hooknormd and starts it again on the same log, as a restart
+// does, and has subscribers resume at once, each behind events behind the newest, as clients do
+// after a restart. The fan-out hub keeps ring events (hooknormd's default when 0).
+func measureResume(subscribers, behind, ring int, fsync eventlog.Fsync) (resumeResult, error) {
+	eventLog, normalizer, closeDomain, err := openDomain(fsync)
+	if err != nil {
+		return resumeResult{}, err
+	}
+	defer closeDomain()
+	srv, err := startHooknorm(eventLog, normalizer, ring)
+	if err != nil {
+		return resumeResult{}, err
+	}
+	stored := behind + 100
+	err = postOrders("http://"+srv.HTTPAddr(), stored)
+	stopHooknorm(srv)
+	if err != nil {
+		return resumeResult{}, err
+	}
+	if srv, err = startHooknorm(eventLog, normalizer, ring); err != nil {
+		return resumeResult{}, err
+	}
+	defer stopHooknorm(srv)
+	last, err := eventLog.FreshLastSequence(context.Background())
+	if err != nil {
+		return resumeResult{}, err
+	}
+
+	// The peak counts from here: the Linux kernel resets it on a write of 5 to clear_refs.
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	r := resumeResult{subscribers: subscribers}
+	r.before, _ = residentMemory()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var conns []*grpc.ClientConn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range (subscribers + 99) / 100 {
+		conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.ForceCodecV2(glanceCodec{})))
+		if err != nil {
+			return resumeResult{}, err
+		}
+		conns = append(conns, conn)
+	}
+	began := time.Now()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed error
+	)
+	for i := range subscribers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := resumeOne(ctx, hooknormv1.NewWebhookServiceClient(conns[i/100]), last-uint64(behind), last)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				r.caughtUp++
+			} else if failed == nil {
+				failed = fmt.Errorf("subscriber %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	r.elapsed = time.Since(began)
+	_, r.peak = residentMemory()
+	if failed != nil {
+		fmt.Fprintln(os.Stderr, "hooknorm-load: not every subscriber caught up; the first failure:", failed)
+	}
+	return r, nil
+}
+
+// resumeOne subscribes after cursor and reads until the event of sequence last, checking that the
+// events come in order with none missing.
+func resumeOne(ctx context.Context, api hooknormv1.WebhookServiceClient, cursor, last uint64) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := api.Subscribe(ctx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_AfterSequence{AfterSequence: cursor}})
+	if err != nil {
+		return err
+	}
+	for want := cursor + 1; want <= last; {
+		var g glance
+		if err := stream.RecvMsg(&g); err != nil {
+			return fmt.Errorf("waiting for event %d: %w", want, err)
+		}
+		if !g.event {
+			continue
+		}
+		if g.sequence != want {
+			return fmt.Errorf("got event %d, want %d", g.sequence, want)
+		}
+		want++
+	}
+	return nil
+}
+
+// startHooknorm serves eventLog as hooknormd does, with metrics, on free loopback ports, its
+// fan-out hub keeping ring events (hooknormd's default when 0).
+func startHooknorm(eventLog *eventlog.Log, normalizer *normalize.Normalizer, ring int) (*transport.Server, error) {
+	measured := metrics.New()
+	return transport.Start(context.Background(), transport.Config{
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
+		TracerProvider: tracerProvider,
+	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured, HubRing: ring}), slog.New(slog.DiscardHandler))
+}
+
+// stopHooknorm shuts srv down as hooknormd does at SIGTERM, which also stops its service.
+func stopHooknorm(srv *transport.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}
+
+// postOrders stores n copies of the resume fixture, each with an event id of its own.
+func postOrders(base string, n int) error {
+	all, err := fixtures.All()
+	if err != nil {
+		return err
+	}
+	var order map[string]any
+	for _, f := range all {
+		if f.Name == resumeFixture {
+			if err := json.Unmarshal(f.Body, &order); err != nil {
+				return err
+			}
+		}
+	}
+	if order == nil {
+		return fmt.Errorf("no fixture %s", resumeFixture)
+	}
+	for i := range n {
+		order["event_id"] = fmt.Sprintf("resume-%d", i)
+		body, err := json.Marshal(order)
+		if err != nil {
+			return err
+		}
+		resp, err := http.Post(base+"/v1/webhooks/clickfunnels", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("posting order %d answered %d", i, resp.StatusCode)
+		}
+	}
+	return nil
+}
+
+// residentMemory returns this process's resident memory now and at its peak, in bytes, from
+// /proc/self/status; zero where the system does not say.
+func residentMemory() (now, peak int64) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		var kib int64
+		field, value, _ := strings.Cut(lines.Text(), ":")
+		fmt.Sscanf(strings.TrimSpace(value), "%d", &kib)
+		switch field {
+		case "VmRSS":
+			now = kib << 10
+		case "VmHWM":
+			peak = kib << 10
+		}
+	}
+	return now, peak
+}
