@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,19 +8,20 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
+	"github.com/hooknorm/hooknorm/server/internal/procstat"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/transport"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // resumeFixture is the delivery a resume measurement stores: the ClickFunnels order, about 12 KB,
@@ -68,7 +68,7 @@ func measureResume(subscribers, behind, ring int, fsync eventlog.Fsync) (resumeR
 	// The peak counts from here: the Linux kernel resets it on a write of 5 to clear_refs.
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	r := resumeResult{subscribers: subscribers}
-	r.before, _ = residentMemory()
+	r.before, _ = procstat.ResidentMemory(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var conns []*grpc.ClientConn
@@ -107,7 +107,7 @@ func measureResume(subscribers, behind, ring int, fsync eventlog.Fsync) (resumeR
 	}
 	wg.Wait()
 	r.elapsed = time.Since(began)
-	_, r.peak = residentMemory()
+	_, r.peak = procstat.ResidentMemory(0)
 	if failed != nil {
 		fmt.Fprintln(os.Stderr, "hooknorm-load: not every subscriber caught up; the first failure:", failed)
 	}
@@ -190,27 +190,4 @@ func postOrders(base string, n int) error {
 		}
 	}
 	return nil
-}
-
-// residentMemory returns this process's resident memory now and at its peak, in bytes, from
-// /proc/self/status; zero where the system does not say.
-func residentMemory() (now, peak int64) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		var kib int64
-		field, value, _ := strings.Cut(lines.Text(), ":")
-		fmt.Sscanf(strings.TrimSpace(value), "%d", &kib)
-		switch field {
-		case "VmRSS":
-			now = kib << 10
-		case "VmHWM":
-			peak = kib << 10
-		}
-	}
-	return now, peak
 }

@@ -44,11 +44,7 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
 		"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--max-body-bytes", "65536")
 	t.Cleanup(proc.kill)
-	defer func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", proc.logs)
-		}
-	}()
+	proc.showLogsIfFailed(t)
 	url := "http://" + httpAddr
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -74,21 +70,7 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 
 	// Two full: no majority can store. Deliveries are refused, never acknowledged and lost.
 	fillBut(t, filepath.Join(mounts[1], "filler"), 1<<20)
-	var refused []string
-	for i := 0; len(refused) == 0; i++ {
-		if i == 60 {
-			t.Fatal("60 deliveries of 48 KiB were acknowledged with two of three NATS disks full")
-		}
-		id := fmt.Sprintf("two-full-%d", i)
-		switch code, answer := postPadded(ctx, t, client, url, id, 48<<10); code {
-		case http.StatusOK:
-			acked[id] = true
-		case http.StatusServiceUnavailable:
-			refused = append(refused, id)
-		default:
-			t.Fatalf("delivery %s with two of three NATS disks full: %d %s, want 200 or 503", id, code, answer)
-		}
-	}
+	refused := postUntilRefused(ctx, t, client, url, "two-full", 60, acked, "with two of three NATS disks full")
 	const noLeader = "has no leader"
 	reason := awaitUnreadyBecause(ctx, t, client, url, noLeader)
 	for _, want := range []string{noLeader, "of its 3 replicas", "disk filled", "does not resume by itself; free space, then restart it"} {
@@ -99,13 +81,7 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 	if got := metricValue(t, client, url, "hooknorm_log_writable"); got != "0" {
 		t.Errorf("hooknorm_log_writable with two of three NATS disks full = %s, want 0", got)
 	}
-	for i := range 2 {
-		id := fmt.Sprintf("refused-%d", i)
-		if code, answer := postPadded(ctx, t, client, url, id, 0); code != http.StatusServiceUnavailable {
-			t.Fatalf("delivery %s while the stream has no leader: %d %s, want 503", id, code, answer)
-		}
-		refused = append(refused, id)
-	}
+	refused = append(refused, postRefused(ctx, t, client, url, "refused", 2, "while the stream has no leader")...)
 	// The first refusals may come while the stream's leader still waits for the full replicas;
 	// the later ones, once it has stepped down. Each names the replicas that cannot store.
 	for _, id := range refused {
@@ -169,11 +145,7 @@ func TestClusterStorageLimitIsNamed(t *testing.T) {
 	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
 		"--grpc-addr", freePort(t), "--http-addr", httpAddr, "--max-body-bytes", "65536")
 	t.Cleanup(proc.kill)
-	defer func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", proc.logs)
-		}
-	}()
+	proc.showLogsIfFailed(t)
 	url := "http://" + httpAddr
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -231,11 +203,7 @@ func TestClusterOutageIsReportedAndSubscribersReadOn(t *testing.T) {
 	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
 		"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--heartbeat-interval", "200ms")
 	t.Cleanup(proc.kill)
-	defer func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", proc.logs)
-		}
-	}()
+	proc.showLogsIfFailed(t)
 	url := "http://" + httpAddr
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

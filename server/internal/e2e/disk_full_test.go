@@ -76,28 +76,8 @@ func TestFullDiskIsReportedAndRecoveredFrom(t *testing.T) {
 	// refused: the log itself runs out of space.
 	filler := filepath.Join(mount, "filler")
 	fillBut(t, filler, 2<<20)
-	var refused []string
-	for i := 0; len(refused) == 0; i++ {
-		if i == 200 {
-			t.Fatal("200 deliveries of 48 KiB were stored on a file system with 2 MiB free")
-		}
-		id := fmt.Sprintf("filling-%d", i)
-		switch code, answer := postPadded(ctx, t, client, url, id, 48<<10); code {
-		case http.StatusOK:
-			acked[id] = true
-		case http.StatusServiceUnavailable:
-			refused = append(refused, id)
-		default:
-			t.Fatalf("delivery %s on a full disk: %d %s, want 200 or 503", id, code, answer)
-		}
-	}
-	for i := range 3 {
-		id := fmt.Sprintf("full-%d", i)
-		if code, answer := postPadded(ctx, t, client, url, id, 0); code != http.StatusServiceUnavailable {
-			t.Fatalf("delivery %s while the disk is full: %d %s, want 503", id, code, answer)
-		}
-		refused = append(refused, id)
-	}
+	refused := postUntilRefused(ctx, t, client, url, "filling", 200, acked, "on a file system with 2 MiB free")
+	refused = append(refused, postRefused(ctx, t, client, url, "full", 3, "while the disk is full")...)
 
 	const cause = "no space left on device"
 	if reason := awaitReadiness(ctx, t, client, url, http.StatusServiceUnavailable); !strings.Contains(reason, cause) {
@@ -288,6 +268,41 @@ func postPadded(ctx context.Context, t *testing.T, client *http.Client, url, id 
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(answer)
+}
+
+// postUntilRefused posts deliveries of 48 KiB named prefix-0, prefix-1, ... until one is refused
+// with 503, and returns its id; it records each acknowledged one in acked. The test fails when
+// limit deliveries are all acknowledged (where, for the message), or on any other answer.
+func postUntilRefused(ctx context.Context, t *testing.T, client *http.Client, url, prefix string, limit int, acked map[string]bool, where string) []string {
+	t.Helper()
+	for i := range limit {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		switch code, answer := postPadded(ctx, t, client, url, id, 48<<10); code {
+		case http.StatusOK:
+			acked[id] = true
+		case http.StatusServiceUnavailable:
+			return []string{id}
+		default:
+			t.Fatalf("delivery %s %s: %d %s, want 200 or 503", id, where, code, answer)
+		}
+	}
+	t.Fatalf("%d deliveries of 48 KiB were acknowledged %s", limit, where)
+	return nil
+}
+
+// postRefused posts n small deliveries named prefix-0, prefix-1, ..., each of which must be
+// refused with 503 (when, for the message), and returns their ids.
+func postRefused(ctx context.Context, t *testing.T, client *http.Client, url, prefix string, n int, when string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		if code, answer := postPadded(ctx, t, client, url, id, 0); code != http.StatusServiceUnavailable {
+			t.Fatalf("delivery %s %s: %d %s, want 503", id, when, code, answer)
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // retryPadded posts a delivery until it is answered 200, as a provider retries.

@@ -1,14 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/hooknorm/hooknorm/client"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
+	"github.com/hooknorm/hooknorm/server/internal/procstat"
 )
 
 // orderFixture is the ClickFunnels order fixture, about 12 KB, the largest realistic delivery.
@@ -83,29 +81,6 @@ func postOrders(ctx context.Context, t *testing.T, url string, n int) {
 	}
 }
 
-// residentMemory returns a process's resident memory now and at its peak, in bytes, from
-// /proc/PID/status; zero where the system does not say.
-func residentMemory(pid int) (now, peak int64) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		var kib int64
-		field, value, _ := strings.Cut(lines.Text(), ":")
-		fmt.Sscanf(strings.TrimSpace(value), "%d", &kib)
-		switch field {
-		case "VmRSS":
-			now = kib << 10
-		case "VmHWM":
-			peak = kib << 10
-		}
-	}
-	return now, peak
-}
-
 // TestManySubscribersResumeAfterARestart stores 12 KB orders, kills hooknormd and starts it
 // again, and has a thousand subscriptions of the Go client (the number the load tool measures)
 // resume at once, each from a cursor 1 to 20 events behind the newest: every one gets every event
@@ -132,12 +107,8 @@ func TestManySubscribersResumeAfterARestart(t *testing.T) {
 	proc.kill()
 	proc = startProcess(t, args...)
 	defer proc.kill()
-	defer func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", proc.logs)
-		}
-	}()
-	_, before := residentMemory(proc.cmd.Process.Pid)
+	proc.showLogsIfFailed(t)
+	_, before := procstat.ResidentMemory(proc.cmd.Process.Pid)
 
 	clients := make([]*client.Client, subscribers/perClient)
 	for i := range clients {
@@ -186,7 +157,7 @@ func TestManySubscribersResumeAfterARestart(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	_, peak := residentMemory(proc.cmd.Process.Pid)
+	_, peak := procstat.ResidentMemory(proc.cmd.Process.Pid)
 	t.Logf("%d of %d subscriptions resumed 1 to %d orders behind and caught up in %s; hooknormd's peak resident memory %d MiB (%d MiB before they resumed)",
 		caughtUp.Load(), subscribers, maxBehind, elapsed.Round(time.Millisecond), peak>>20, before>>20)
 	if caughtUp.Load() != subscribers {

@@ -96,6 +96,15 @@ func startProcess(t *testing.T, args ...string) *process {
 	return p
 }
 
+// showLogsIfFailed has the test print the process's log when it ends failed.
+func (p *process) showLogsIfFailed(t *testing.T) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("hooknormd:\n%s", p.logs)
+		}
+	})
+}
+
 // kill ends the process with SIGKILL and waits for it.
 func (p *process) kill() {
 	p.cmd.Process.Kill()

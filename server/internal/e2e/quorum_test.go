@@ -78,11 +78,7 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 	}
 	defer conn.Close()
 	seen := replayAll(ctx, t, conn)
-	defer func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", proc.logs)
-		}
-	}()
+	proc.showLogsIfFailed(t)
 	for id := range acked {
 		if seen[id] != 1 {
 			t.Errorf("acknowledged event %s is in the log %d times", id, seen[id])
