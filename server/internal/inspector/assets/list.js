@@ -52,7 +52,7 @@ export class List {
       el("td", { title: ev.type || "" }, ev.type || ""),
       el("td", { class: "wide mono", title: caseName(c) }, caseName(c)),
       el("td", { title: ev.tenant || "" }, ev.tenant || ""),
-      el("td", { class: "wide mono", title: ev.id || "" }, ev.id || ""));
+      el("td", { class: "wide id-col mono", title: ev.id || "" }, ev.id || ""));
   }
 
   // mark shows the row of seq as the selected one.
