@@ -705,6 +705,197 @@ func (x *Heartbeat) GetCursor() uint64 {
 	return 0
 }
 
+// ListEventTypesRequest says which providers' event types to list.
+type ListEventTypesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sources keeps only the event types of these providers; empty means all (or all that the
+	// caller's token may see).
+	Sources       []Source `protobuf:"varint,1,rep,packed,name=sources,proto3,enum=hooknorm.v1.Source" json:"sources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventTypesRequest) Reset() {
+	*x = ListEventTypesRequest{}
+	mi := &file_hooknorm_v1_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventTypesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventTypesRequest) ProtoMessage() {}
+
+func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_v1_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
+func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
+	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListEventTypesRequest) GetSources() []Source {
+	if x != nil {
+		return x.Sources
+	}
+	return nil
+}
+
+// ListEventTypesResponse is the list of event types hooknorm knows.
+type ListEventTypesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event_types are the known event types, by provider and then in the schema's order. A type
+	// not in this list is still stored: it becomes its provider's unknown case.
+	EventTypes    []*EventType `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEventTypesResponse) Reset() {
+	*x = ListEventTypesResponse{}
+	mi := &file_hooknorm_v1_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEventTypesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEventTypesResponse) ProtoMessage() {}
+
+func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_v1_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
+func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
+	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListEventTypesResponse) GetEventTypes() []*EventType {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+// EventType is one event type a provider sends, and what hooknorm makes of it.
+type EventType struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// source is the provider that sends the event type.
+	Source Source `protobuf:"varint,1,opt,name=source,proto3,enum=hooknorm.v1.Source" json:"source,omitempty"`
+	// type is the event type as the provider spells it today, for example "orders/invoice.paid"
+	// or "ecomm_new_order"; it is what Event.type holds and what subscription filters match.
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// other_types are other spellings the provider uses, or used, for the same event type, which
+	// become the same case: for example "user_account_added", Webflow API v2's name for
+	// "memberships_user_account_added". Usually empty.
+	OtherTypes []string `protobuf:"bytes,3,rep,name=other_types,json=otherTypes,proto3" json:"other_types,omitempty"`
+	// oneof_case names the oneof case the event becomes, with its provider in front, as in
+	// "clickfunnels.order_created": the field of Event and then of the provider's Event message.
+	OneofCase string `protobuf:"bytes,4,opt,name=oneof_case,json=oneofCase,proto3" json:"oneof_case,omitempty"`
+	// json_path is where the case sits in the event's JSON, with the JSON names of both fields,
+	// as in "clickfunnels.orderCreated".
+	JsonPath string `protobuf:"bytes,5,opt,name=json_path,json=jsonPath,proto3" json:"json_path,omitempty"`
+	// message is the full name of the Protobuf message of the event's data, for example
+	// "hooknorm.clickfunnels.v1.Order".
+	Message       string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventType) Reset() {
+	*x = EventType{}
+	mi := &file_hooknorm_v1_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventType) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventType) ProtoMessage() {}
+
+func (x *EventType) ProtoReflect() protoreflect.Message {
+	mi := &file_hooknorm_v1_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventType.ProtoReflect.Descriptor instead.
+func (*EventType) Descriptor() ([]byte, []int) {
+	return file_hooknorm_v1_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *EventType) GetSource() Source {
+	if x != nil {
+		return x.Source
+	}
+	return Source_SOURCE_UNSPECIFIED
+}
+
+func (x *EventType) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *EventType) GetOtherTypes() []string {
+	if x != nil {
+		return x.OtherTypes
+	}
+	return nil
+}
+
+func (x *EventType) GetOneofCase() string {
+	if x != nil {
+		return x.OneofCase
+	}
+	return ""
+}
+
+func (x *EventType) GetJsonPath() string {
+	if x != nil {
+		return x.JsonPath
+	}
+	return ""
+}
+
+func (x *EventType) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_hooknorm_v1_service_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_service_proto_rawDesc = "" +
@@ -763,11 +954,26 @@ const file_hooknorm_v1_service_proto_rawDesc = "" +
 	"\asent_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1b\n" +
 	"\x06cursor\x18\x03 \x01(\x04H\x01R\x06cursor\x88\x01\x01B\x12\n" +
 	"\x10_latest_sequenceB\t\n" +
-	"\a_cursor2\xed\x01\n" +
+	"\a_cursor\"F\n" +
+	"\x15ListEventTypesRequest\x12-\n" +
+	"\asources\x18\x01 \x03(\x0e2\x13.hooknorm.v1.SourceR\asources\"Q\n" +
+	"\x16ListEventTypesResponse\x127\n" +
+	"\vevent_types\x18\x01 \x03(\v2\x16.hooknorm.v1.EventTypeR\n" +
+	"eventTypes\"\xc3\x01\n" +
+	"\tEventType\x12+\n" +
+	"\x06source\x18\x01 \x01(\x0e2\x13.hooknorm.v1.SourceR\x06source\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1f\n" +
+	"\vother_types\x18\x03 \x03(\tR\n" +
+	"otherTypes\x12\x1d\n" +
+	"\n" +
+	"oneof_case\x18\x04 \x01(\tR\toneofCase\x12\x1b\n" +
+	"\tjson_path\x18\x05 \x01(\tR\bjsonPath\x12\x18\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage2\xc8\x02\n" +
 	"\x0eWebhookService\x12J\n" +
 	"\tNormalize\x12\x1d.hooknorm.v1.NormalizeRequest\x1a\x1e.hooknorm.v1.NormalizeResponse\x12A\n" +
 	"\x06Ingest\x12\x1a.hooknorm.v1.IngestRequest\x1a\x1b.hooknorm.v1.IngestResponse\x12L\n" +
-	"\tSubscribe\x12\x1d.hooknorm.v1.SubscribeRequest\x1a\x1e.hooknorm.v1.SubscribeResponse0\x01B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\tSubscribe\x12\x1d.hooknorm.v1.SubscribeRequest\x1a\x1e.hooknorm.v1.SubscribeResponse0\x01\x12Y\n" +
+	"\x0eListEventTypes\x12\".hooknorm.v1.ListEventTypesRequest\x1a#.hooknorm.v1.ListEventTypesResponseB9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_service_proto_rawDescOnce sync.Once
@@ -781,45 +987,53 @@ func file_hooknorm_v1_service_proto_rawDescGZIP() []byte {
 	return file_hooknorm_v1_service_proto_rawDescData
 }
 
-var file_hooknorm_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_hooknorm_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_hooknorm_v1_service_proto_goTypes = []any{
-	(*NormalizeRequest)(nil),      // 0: hooknorm.v1.NormalizeRequest
-	(*NormalizeResponse)(nil),     // 1: hooknorm.v1.NormalizeResponse
-	(*IngestRequest)(nil),         // 2: hooknorm.v1.IngestRequest
-	(*IngestResponse)(nil),        // 3: hooknorm.v1.IngestResponse
-	(*SubscribeRequest)(nil),      // 4: hooknorm.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),     // 5: hooknorm.v1.SubscribeResponse
-	(*Gap)(nil),                   // 6: hooknorm.v1.Gap
-	(*Heartbeat)(nil),             // 7: hooknorm.v1.Heartbeat
-	nil,                           // 8: hooknorm.v1.NormalizeRequest.HeadersEntry
-	nil,                           // 9: hooknorm.v1.IngestRequest.HeadersEntry
-	(Source)(0),                   // 10: hooknorm.v1.Source
-	(*Event)(nil),                 // 11: hooknorm.v1.Event
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*NormalizeRequest)(nil),       // 0: hooknorm.v1.NormalizeRequest
+	(*NormalizeResponse)(nil),      // 1: hooknorm.v1.NormalizeResponse
+	(*IngestRequest)(nil),          // 2: hooknorm.v1.IngestRequest
+	(*IngestResponse)(nil),         // 3: hooknorm.v1.IngestResponse
+	(*SubscribeRequest)(nil),       // 4: hooknorm.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),      // 5: hooknorm.v1.SubscribeResponse
+	(*Gap)(nil),                    // 6: hooknorm.v1.Gap
+	(*Heartbeat)(nil),              // 7: hooknorm.v1.Heartbeat
+	(*ListEventTypesRequest)(nil),  // 8: hooknorm.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil), // 9: hooknorm.v1.ListEventTypesResponse
+	(*EventType)(nil),              // 10: hooknorm.v1.EventType
+	nil,                            // 11: hooknorm.v1.NormalizeRequest.HeadersEntry
+	nil,                            // 12: hooknorm.v1.IngestRequest.HeadersEntry
+	(Source)(0),                    // 13: hooknorm.v1.Source
+	(*Event)(nil),                  // 14: hooknorm.v1.Event
+	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
 }
 var file_hooknorm_v1_service_proto_depIdxs = []int32{
-	10, // 0: hooknorm.v1.NormalizeRequest.source:type_name -> hooknorm.v1.Source
-	8,  // 1: hooknorm.v1.NormalizeRequest.headers:type_name -> hooknorm.v1.NormalizeRequest.HeadersEntry
-	11, // 2: hooknorm.v1.NormalizeResponse.event:type_name -> hooknorm.v1.Event
-	10, // 3: hooknorm.v1.IngestRequest.source:type_name -> hooknorm.v1.Source
-	9,  // 4: hooknorm.v1.IngestRequest.headers:type_name -> hooknorm.v1.IngestRequest.HeadersEntry
-	12, // 5: hooknorm.v1.SubscribeRequest.since:type_name -> google.protobuf.Timestamp
-	10, // 6: hooknorm.v1.SubscribeRequest.sources:type_name -> hooknorm.v1.Source
-	11, // 7: hooknorm.v1.SubscribeResponse.event:type_name -> hooknorm.v1.Event
+	13, // 0: hooknorm.v1.NormalizeRequest.source:type_name -> hooknorm.v1.Source
+	11, // 1: hooknorm.v1.NormalizeRequest.headers:type_name -> hooknorm.v1.NormalizeRequest.HeadersEntry
+	14, // 2: hooknorm.v1.NormalizeResponse.event:type_name -> hooknorm.v1.Event
+	13, // 3: hooknorm.v1.IngestRequest.source:type_name -> hooknorm.v1.Source
+	12, // 4: hooknorm.v1.IngestRequest.headers:type_name -> hooknorm.v1.IngestRequest.HeadersEntry
+	15, // 5: hooknorm.v1.SubscribeRequest.since:type_name -> google.protobuf.Timestamp
+	13, // 6: hooknorm.v1.SubscribeRequest.sources:type_name -> hooknorm.v1.Source
+	14, // 7: hooknorm.v1.SubscribeResponse.event:type_name -> hooknorm.v1.Event
 	7,  // 8: hooknorm.v1.SubscribeResponse.heartbeat:type_name -> hooknorm.v1.Heartbeat
 	6,  // 9: hooknorm.v1.SubscribeResponse.gap:type_name -> hooknorm.v1.Gap
-	12, // 10: hooknorm.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
-	0,  // 11: hooknorm.v1.WebhookService.Normalize:input_type -> hooknorm.v1.NormalizeRequest
-	2,  // 12: hooknorm.v1.WebhookService.Ingest:input_type -> hooknorm.v1.IngestRequest
-	4,  // 13: hooknorm.v1.WebhookService.Subscribe:input_type -> hooknorm.v1.SubscribeRequest
-	1,  // 14: hooknorm.v1.WebhookService.Normalize:output_type -> hooknorm.v1.NormalizeResponse
-	3,  // 15: hooknorm.v1.WebhookService.Ingest:output_type -> hooknorm.v1.IngestResponse
-	5,  // 16: hooknorm.v1.WebhookService.Subscribe:output_type -> hooknorm.v1.SubscribeResponse
-	14, // [14:17] is the sub-list for method output_type
-	11, // [11:14] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	15, // 10: hooknorm.v1.Heartbeat.sent_at:type_name -> google.protobuf.Timestamp
+	13, // 11: hooknorm.v1.ListEventTypesRequest.sources:type_name -> hooknorm.v1.Source
+	10, // 12: hooknorm.v1.ListEventTypesResponse.event_types:type_name -> hooknorm.v1.EventType
+	13, // 13: hooknorm.v1.EventType.source:type_name -> hooknorm.v1.Source
+	0,  // 14: hooknorm.v1.WebhookService.Normalize:input_type -> hooknorm.v1.NormalizeRequest
+	2,  // 15: hooknorm.v1.WebhookService.Ingest:input_type -> hooknorm.v1.IngestRequest
+	4,  // 16: hooknorm.v1.WebhookService.Subscribe:input_type -> hooknorm.v1.SubscribeRequest
+	8,  // 17: hooknorm.v1.WebhookService.ListEventTypes:input_type -> hooknorm.v1.ListEventTypesRequest
+	1,  // 18: hooknorm.v1.WebhookService.Normalize:output_type -> hooknorm.v1.NormalizeResponse
+	3,  // 19: hooknorm.v1.WebhookService.Ingest:output_type -> hooknorm.v1.IngestResponse
+	5,  // 20: hooknorm.v1.WebhookService.Subscribe:output_type -> hooknorm.v1.SubscribeResponse
+	9,  // 21: hooknorm.v1.WebhookService.ListEventTypes:output_type -> hooknorm.v1.ListEventTypesResponse
+	18, // [18:22] is the sub-list for method output_type
+	14, // [14:18] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_hooknorm_v1_service_proto_init() }
@@ -847,7 +1061,7 @@ func file_hooknorm_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_hooknorm_v1_service_proto_rawDesc), len(file_hooknorm_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WebhookService_Normalize_FullMethodName = "/hooknorm.v1.WebhookService/Normalize"
-	WebhookService_Ingest_FullMethodName    = "/hooknorm.v1.WebhookService/Ingest"
-	WebhookService_Subscribe_FullMethodName = "/hooknorm.v1.WebhookService/Subscribe"
+	WebhookService_Normalize_FullMethodName      = "/hooknorm.v1.WebhookService/Normalize"
+	WebhookService_Ingest_FullMethodName         = "/hooknorm.v1.WebhookService/Ingest"
+	WebhookService_Subscribe_FullMethodName      = "/hooknorm.v1.WebhookService/Subscribe"
+	WebhookService_ListEventTypes_FullMethodName = "/hooknorm.v1.WebhookService/ListEventTypes"
 )
 
 // WebhookServiceClient is the client API for WebhookService service.
@@ -40,6 +41,10 @@ type WebhookServiceClient interface {
 	// Subscribe streams events from the log in order, each with its sequence, resuming exactly where
 	// the caller left off. It opens with a heartbeat and sends more while the log is idle.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
+	// ListEventTypes lists every event type hooknorm knows, each with the oneof case it becomes
+	// and the message of its data, as the schema defines them. It reads no events; any valid
+	// token may call it, and a token scoped to some sources sees only theirs.
+	ListEventTypes(ctx context.Context, in *ListEventTypesRequest, opts ...grpc.CallOption) (*ListEventTypesResponse, error)
 }
 
 type webhookServiceClient struct {
@@ -89,6 +94,16 @@ func (c *webhookServiceClient) Subscribe(ctx context.Context, in *SubscribeReque
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_SubscribeClient = grpc.ServerStreamingClient[SubscribeResponse]
 
+func (c *webhookServiceClient) ListEventTypes(ctx context.Context, in *ListEventTypesRequest, opts ...grpc.CallOption) (*ListEventTypesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListEventTypesResponse)
+	err := c.cc.Invoke(ctx, WebhookService_ListEventTypes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WebhookServiceServer is the server API for WebhookService service.
 // All implementations must embed UnimplementedWebhookServiceServer
 // for forward compatibility.
@@ -105,6 +120,10 @@ type WebhookServiceServer interface {
 	// Subscribe streams events from the log in order, each with its sequence, resuming exactly where
 	// the caller left off. It opens with a heartbeat and sends more while the log is idle.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
+	// ListEventTypes lists every event type hooknorm knows, each with the oneof case it becomes
+	// and the message of its data, as the schema defines them. It reads no events; any valid
+	// token may call it, and a token scoped to some sources sees only theirs.
+	ListEventTypes(context.Context, *ListEventTypesRequest) (*ListEventTypesResponse, error)
 	mustEmbedUnimplementedWebhookServiceServer()
 }
 
@@ -123,6 +142,9 @@ func (UnimplementedWebhookServiceServer) Ingest(context.Context, *IngestRequest)
 }
 func (UnimplementedWebhookServiceServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
+}
+func (UnimplementedWebhookServiceServer) ListEventTypes(context.Context, *ListEventTypesRequest) (*ListEventTypesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListEventTypes not implemented")
 }
 func (UnimplementedWebhookServiceServer) mustEmbedUnimplementedWebhookServiceServer() {}
 func (UnimplementedWebhookServiceServer) testEmbeddedByValue()                        {}
@@ -192,6 +214,24 @@ func _WebhookService_Subscribe_Handler(srv interface{}, stream grpc.ServerStream
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WebhookService_SubscribeServer = grpc.ServerStreamingServer[SubscribeResponse]
 
+func _WebhookService_ListEventTypes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListEventTypesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WebhookServiceServer).ListEventTypes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WebhookService_ListEventTypes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WebhookServiceServer).ListEventTypes(ctx, req.(*ListEventTypesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WebhookService_ServiceDesc is the grpc.ServiceDesc for WebhookService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -206,6 +246,10 @@ var WebhookService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Ingest",
 			Handler:    _WebhookService_Ingest_Handler,
+		},
+		{
+			MethodName: "ListEventTypes",
+			Handler:    _WebhookService_ListEventTypes_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

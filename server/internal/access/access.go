@@ -26,6 +26,11 @@ const (
 	CallSubscribe = "subscribe"
 )
 
+// CallListEventTypes names the call that lists the event types the schema defines. It is not
+// one a tokens file grants: every valid token may make it, since it reads no events, and a
+// token scoped to some sources sees only their types (see Scope).
+const CallListEventTypes = "list_event_types"
+
 // DefaultMaxStreams is how many subscriptions a token may hold open at once unless its entry says.
 const DefaultMaxStreams = 100
 
@@ -118,9 +123,10 @@ func (t *Tokens) Lookup(token string) (*Principal, bool) {
 // Len returns how many tokens there are.
 func (t *Tokens) Len() int { return len(t.byHash) }
 
-// Allow refuses a call the principal's token does not allow.
+// Allow refuses a call the principal's token does not allow. Every token allows
+// CallListEventTypes.
 func (p *Principal) Allow(call string) error {
-	if !slices.Contains(p.calls, call) {
+	if call != CallListEventTypes && !slices.Contains(p.calls, call) {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
 			"the token %q does not allow %s (it allows %s): use a token whose calls include %s, or ask the operator to add it to this one's",
 			p.Name, call, orNothing(p.calls), call)

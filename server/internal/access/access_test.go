@@ -136,3 +136,28 @@ func TestReloadKeepsTheOldTokensOnError(t *testing.T) {
 		t.Error("a failed reload dropped the tokens in force")
 	}
 }
+
+func TestEveryTokenMayListEventTypes(t *testing.T) {
+	path := writeTokens(t, t.TempDir(), `{"tokens": [
+		{"name": "nothing", "sha256": "`+hash("nothing-token")+`"},
+		{"name": "ingest", "sha256": "`+hash("ingest-token")+`", "calls": ["ingest"]}
+	]}`)
+	tokens, err := access.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"nothing-token", "ingest-token"} {
+		t.Run(token, func(t *testing.T) {
+			p, ok := tokens.Lookup(token)
+			if !ok {
+				t.Fatal("token not found")
+			}
+			if err := p.Allow(access.CallListEventTypes); err != nil {
+				t.Errorf("listing event types: %v", err)
+			}
+			if reason(p.Allow(access.CallSubscribe)) != hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE {
+				t.Error("a token without subscribe may subscribe")
+			}
+		})
+	}
+}

@@ -25,6 +25,8 @@ var callOf = map[string]string{
 	hooknormv1.WebhookService_Normalize_FullMethodName: access.CallNormalize,
 	hooknormv1.WebhookService_Ingest_FullMethodName:    access.CallIngest,
 	hooknormv1.WebhookService_Subscribe_FullMethodName: access.CallSubscribe,
+	// Any valid token may list the event types (see access.CallListEventTypes).
+	hooknormv1.WebhookService_ListEventTypes_FullMethodName: access.CallListEventTypes,
 }
 
 // authenticator checks bearer tokens: it puts the caller's principal in the call's context, or

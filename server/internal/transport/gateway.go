@@ -30,6 +30,9 @@ var forwardedHeaderPrefixes = []string{"x-webflow-", "x-webhook-clickfunnels-"}
 // subscribeRoute is the HTTP route of Subscribe (proto/hooknorm/v1/http.yaml).
 const subscribeRoute = "/v1/events:subscribe"
 
+// eventTypesRoute is the HTTP route of ListEventTypes (proto/hooknorm/v1/http.yaml).
+const eventTypesRoute = "/v1/event-types"
+
 // newGateway returns the HTTP face of the service, behind the body limit, the query string check
 // and source-name paths:
 // grpc-gateway calling the unary methods in process through the gRPC interceptors (unary), and

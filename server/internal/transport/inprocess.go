@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc"
 )
 
-// inProcess serves the gateway's unary calls (Normalize, and Ingest from the provider routes) by
+// inProcess serves the gateway's unary calls (Normalize, ListEventTypes, and Ingest from the provider routes) by
 // calling the service directly, through the same interceptors as a gRPC call. The request is not
 // encoded, sent over a connection and decoded again: the body the HTTP handler read becomes the
 // payload as it is. Subscribe, a stream, still goes through the in-memory gRPC connection.
@@ -26,6 +26,11 @@ func (p inProcess) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 // Ingest calls the service's Ingest through the interceptors.
 func (p inProcess) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (*hooknormv1.IngestResponse, error) {
 	return callInProcess(ctx, p, hooknormv1.WebhookService_Ingest_FullMethodName, req, p.svc.Ingest)
+}
+
+// ListEventTypes calls the service's ListEventTypes through the interceptors.
+func (p inProcess) ListEventTypes(ctx context.Context, req *hooknormv1.ListEventTypesRequest) (*hooknormv1.ListEventTypesResponse, error) {
+	return callInProcess(ctx, p, hooknormv1.WebhookService_ListEventTypes_FullMethodName, req, p.svc.ListEventTypes)
 }
 
 // callInProcess runs one unary call of method through the interceptors, as a gRPC server would.

@@ -165,7 +165,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 		s.probes.ready = ready
 	}
 	s.http = &http.Server{
-		Handler:           traceHTTP(cfg.TracerProvider, requests.handler(allowOrigins(cfg.CORSOrigins, s.probes.routes(gateway)), false)),
+		Handler:           traceHTTP(cfg.TracerProvider, requests.handler(allowOrigins(cfg.CORSOrigins, withInspector(s.probes.routes(gateway))), false)),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

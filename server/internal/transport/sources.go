@@ -53,6 +53,13 @@ var sourcesByName = func() map[string]string {
 // sourcePathRoots are the path prefixes whose next segment names a source.
 var sourcePathRoots = map[string]bool{"normalize": true, "webhooks": true}
 
+// sourcesLeftOut are the routes whose sources query parameter names sources, each with what
+// leaving it out does.
+var sourcesLeftOut = map[string]string{
+	subscribeRoute:  "to receive events of every source",
+	eventTypesRoute: "to list the event types of every source",
+}
+
 // requestedPathKey keys the path as the client sent it, before sourceNames rewrote it.
 type requestedPathKey struct{}
 
@@ -66,7 +73,7 @@ func requestedPath(r *http.Request) string {
 
 // sourceNames lets paths and query strings name a source as "clickfunnels" or "webflow", as the
 // contract's routes do, by rewriting them to the enum names the gateway parses. A path naming no
-// source or an unknown one, and a subscription's sources naming an unknown one, are refused
+// source or an unknown one, and a sources query parameter naming an unknown one, are refused
 // with a message listing the known ones.
 func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +94,7 @@ func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 			r = r.WithContext(context.WithValue(r.Context(), requestedPathKey{}, r.URL.Path))
 			r.URL.Path, r.URL.RawPath = path, escaped
 		}
-		if r.URL.Path == subscribeRoute {
+		if without, filtered := sourcesLeftOut[r.URL.Path]; filtered {
 			query := r.URL.Query()
 			if values := query["sources"]; len(values) > 0 {
 				for i, v := range values {
@@ -98,8 +105,8 @@ func (h httpRefusals) sourceNames(next http.Handler) http.Handler {
 					canonical, known := sourcesByName[strings.ToLower(name)]
 					if !known {
 						h.refuse(w, r, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_REQUEST,
-							"query parameter \"sources\" names %q, which is no source hooknorm knows: give %s, or leave sources out to receive events of every source",
-							v, routeNames("or")).AtField("sources"))
+							"query parameter \"sources\" names %q, which is no source hooknorm knows: give %s, or leave sources out %s",
+							v, routeNames("or"), without).AtField("sources"))
 						return
 					}
 					values[i] = canonical
