@@ -34,40 +34,19 @@ import (
 
 // measureDurableFloor measures the durable floor.
 func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration, fsync eventlog.Fsync) (result, error) {
-	dir, err := os.MkdirTemp("", "hooknorm-load-floor-")
+	store, err := openRawStore(fsync)
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(dir)
-	ns, err := server.NewServer(&server.Options{
-		JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true,
-		MaxPayload: eventlog.RecordLimit(normalize.DefaultMaxBytes), SyncAlways: fsync == eventlog.FsyncAlways, SyncInterval: 2 * time.Minute,
-	})
-	if err != nil {
-		return result{}, err
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		return result{}, fmt.Errorf("the floor's NATS server did not start")
-	}
-	conn, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
-	if err != nil {
-		return result{}, err
-	}
-	defer conn.Close()
-	js, err := jetstream.New(conn)
-	if err != nil {
-		return result{}, err
-	}
-	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
-		Name: "FLOOR", Subjects: []string{"floor.>"}, Storage: jetstream.FileStorage,
-		MaxAge: time.Hour, Duplicates: time.Hour,
-	}); err != nil {
-		return result{}, err
-	}
+	defer store.close()
+	return measureHandler(deliveries, concurrency, d, durableFloorHandler(store))
+}
+
+// durableFloorHandler stores each body as it came in store, with a per-post id, and answers 200
+// once the store acknowledged it.
+func durableFloorHandler(store *rawStore) http.HandlerFunc {
 	var ids atomic.Int64
-	handler := func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -76,7 +55,7 @@ func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration
 		msg := &nats.Msg{Subject: "floor.events", Data: body, Header: nats.Header{
 			jetstream.MsgIDHeader: []string{strconv.FormatInt(ids.Add(1), 10)},
 		}}
-		future, err := js.PublishMsgAsync(msg)
+		future, err := store.js.PublishMsgAsync(msg)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
@@ -88,7 +67,62 @@ func measureDurableFloor(deliveries []delivery, concurrency int, d time.Duration
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		}
 	}
-	return measureHandler(deliveries, concurrency, d, handler)
+}
+
+// rawStore is a JetStream file stream on an embedded NATS server of its own, in a directory of its
+// own, with hooknormd's fsync policy and record limit and a duplicate window: what the durable
+// floor and the hand-written receiver store in, using nats-server and nats.go directly.
+type rawStore struct {
+	js    jetstream.JetStream
+	close func()
+}
+
+// openRawStore starts the store.
+func openRawStore(fsync eventlog.Fsync) (*rawStore, error) {
+	dir, err := os.MkdirTemp("", "hooknorm-load-floor-")
+	if err != nil {
+		return nil, err
+	}
+	ns, err := server.NewServer(&server.Options{
+		JetStream: true, StoreDir: dir, DontListen: true, NoSigs: true, NoLog: true,
+		MaxPayload: eventlog.RecordLimit(normalize.DefaultMaxBytes), SyncAlways: fsync == eventlog.FsyncAlways, SyncInterval: 2 * time.Minute,
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	go ns.Start()
+	stop := func() {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		os.RemoveAll(dir)
+	}
+	if !ns.ReadyForConnections(30 * time.Second) {
+		stop()
+		return nil, fmt.Errorf("the floor's NATS server did not start")
+	}
+	conn, err := nats.Connect(ns.ClientURL(), nats.InProcessServer(ns))
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	closeStore := func() {
+		conn.Close()
+		stop()
+	}
+	js, err := jetstream.New(conn)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{
+		Name: "FLOOR", Subjects: []string{"floor.>"}, Storage: jetstream.FileStorage,
+		MaxAge: time.Hour, Duplicates: time.Hour,
+	}); err != nil {
+		closeStore()
+		return nil, err
+	}
+	return &rawStore{js: js, close: closeStore}, nil
 }
 
 // measureDomainFloor measures the domain floor.

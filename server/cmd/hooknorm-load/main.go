@@ -48,6 +48,9 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
+// orderFixture is the 12 KB ClickFunnels order, the delivery the pinned measurement posts by default.
+const orderFixture = "clickfunnels/order_created.v2"
+
 // tracerProvider is the one hooknormd is measured with, set up as hooknormd sets it up.
 var tracerProvider trace.TracerProvider
 
@@ -63,7 +66,38 @@ func main() {
 	resume := flag.Int("resume", 0, "instead, measure this many subscribers resuming at once after a restart, each -behind events behind (see resume.go)")
 	behind := flag.Int("behind", 100, "with -resume, how many events behind the newest each subscriber resumes")
 	ring := flag.Int("ring", 0, "with -resume, how many of the newest events the fan-out hub keeps (0: hooknormd's default); fewer than -behind has every subscriber read the log on its own")
+	pinned := flag.Bool("pinned", false, "instead, measure each server in its own process pinned to core 1, loaded by wrk on core 0, with its CPU per request read from /proc (see pinned.go)")
+	rounds := flag.Int("rounds", 3, "with -pinned, how many rounds to take the medians of")
+	connections := flag.Int("connections", 32, "with -pinned, wrk's connections")
+	hooknormdBinary := flag.String("hooknormd", "", "with -pinned, the hooknormd binary to measure (default: built from this checkout)")
+	bodies := flag.String("bodies", "order", "with -pinned, what to post: order (the 12 KB ClickFunnels order) or all (every ClickFunnels V2 and Webflow v2 fixture)")
+	serveKind := flag.String("serve", "", "for -pinned: serve this baseline (bare, durable or handwritten) on -addr until SIGTERM")
+	addr := flag.String("addr", "127.0.0.1:0", "with -serve, the address to serve on")
 	flag.Parse()
+	if *serveKind != "" {
+		if err := serveBaseline(*serveKind, *addr, eventlog.Fsync(*fsync)); err != nil {
+			fail(err)
+		}
+		return
+	}
+	if *pinned {
+		deliveries, err := loadDeliveries()
+		if err != nil {
+			fail(err)
+		}
+		switch *bodies {
+		case "order":
+			deliveries = slices.DeleteFunc(deliveries, func(d delivery) bool { return d.name != orderFixture })
+		case "all":
+		default:
+			fail(fmt.Errorf("-bodies %q: want order or all", *bodies))
+		}
+		if err := measurePinned(pinnedOptions{duration: *duration, rounds: *rounds, connections: *connections,
+			hooknormd: *hooknormdBinary, fsync: eventlog.Fsync(*fsync), deliveries: deliveries}); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *resume > 0 {
 		r, err := measureResume(*resume, *behind, *ring, eventlog.Fsync(*fsync))
 		if err != nil {
@@ -187,6 +221,7 @@ func fail(err error) {
 
 // delivery is one body to post and the route to post it to.
 type delivery struct {
+	name string // the fixture's name
 	path string
 	body map[string]any
 	v2   bool // a Webflow v2 envelope: the unique marker goes into its payload
@@ -207,10 +242,10 @@ func loadDeliveries() ([]delivery, error) {
 		}
 		switch {
 		case f.Source == hooknormv1.Source_SOURCE_CLICKFUNNELS && body["event_id"] != nil:
-			out = append(out, delivery{path: "/v1/webhooks/clickfunnels", body: body, cf: true})
+			out = append(out, delivery{name: f.Name, path: "/v1/webhooks/clickfunnels", body: body, cf: true})
 		case f.Source == hooknormv1.Source_SOURCE_WEBFLOW && f.TriggerType == "":
 			if _, ok := body["payload"].(map[string]any); ok {
-				out = append(out, delivery{path: "/v1/webhooks/webflow", body: body, v2: true})
+				out = append(out, delivery{name: f.Name, path: "/v1/webhooks/webflow", body: body, v2: true})
 			}
 		}
 	}
@@ -222,11 +257,16 @@ func loadDeliveries() ([]delivery, error) {
 
 // unique returns the body of the i-th post: the delivery made unique, so every post is a new event.
 func (d delivery) unique(i int64) []byte {
+	return d.marked(fmt.Sprintf("load-%d", i))
+}
+
+// marked returns the delivery's body with marker as its event id (ClickFunnels) or in its payload
+// (Webflow v2), which makes it a new event.
+func (d delivery) marked(marker string) []byte {
 	body := map[string]any{}
 	for k, v := range d.body {
 		body[k] = v
 	}
-	marker := fmt.Sprintf("load-%d", i)
 	switch {
 	case d.cf:
 		body["event_id"] = marker
@@ -395,12 +435,15 @@ func prepare(deliveries []delivery, n int) [][]byte {
 }
 
 func measureCeiling(deliveries []delivery, concurrency int, d time.Duration) (result, error) {
-	return measureHandler(deliveries, concurrency, d, func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		io.WriteString(w, `{"id":"","sequence":"0","duplicate":false}`)
-	})
+	return measureHandler(deliveries, concurrency, d, bareHandler)
+}
+
+// bareHandler is the ceiling: it reads the body and answers 200, as Ingest answers.
+func bareHandler(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, `{"id":"","sequence":"0","duplicate":false}`)
 }
 
 // openDomain opens an event log in a directory of its own and a normalizer, as hooknormd runs

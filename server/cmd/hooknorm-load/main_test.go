@@ -27,6 +27,9 @@ func TestEveryMeasurementStoresAndDelivers(t *testing.T) {
 		"durable floor": func() (result, error) {
 			return measureDurableFloor(deliveries, clients, duration, eventlog.FsyncPeriodic)
 		},
+		"hand-written receiver": func() (result, error) {
+			return measureHandwritten(deliveries, clients, duration, eventlog.FsyncPeriodic)
+		},
 		"domain floor": func() (result, error) {
 			return measureDomainFloor(deliveries, clients, duration, eventlog.FsyncPeriodic)
 		},
