@@ -150,7 +150,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 func (l *Log) connOptions(more ...nats.Option) []nats.Option {
 	return append([]nats.Option{
 		nats.Name("hooknormd"),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				l.logger.Warn("NATS reported an error", "error", err, "subject", sub.Subject)
+				return
+			}
 			l.logger.Warn("NATS reported an error", "error", err)
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
