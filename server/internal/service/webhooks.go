@@ -255,11 +255,17 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 	}
 }
 
-// boundTenant refuses an event whose tenant is not the one its delivery was verified for: the
-// conversion read the tenant elsewhere in the body than verification did, and a delivery signed
-// for one tenant must never become another tenant's event.
+// boundTenant makes sure a delivery verified for one tenant becomes an event of that tenant: an
+// event the conversion found no tenant for takes the verified one (read where the conversion
+// does not look, such as a resource wrapped in an event type hooknorm does not know), and an
+// event of another tenant is refused, for a delivery signed with one tenant's secret must never
+// become another tenant's event.
 func boundTenant(verdict verify.Verdict, event *hooknormv1.Event) error {
-	if !verdict.Bound || event.GetTenant() == verdict.Tenant {
+	switch {
+	case !verdict.Bound || event.GetTenant() == verdict.Tenant:
+		return nil
+	case event.GetTenant() == "":
+		event.Tenant = verdict.Tenant
 		return nil
 	}
 	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
