@@ -78,5 +78,6 @@ Exit codes, the same for every command:
 	conn := addConnectionFlags(root, getenv)
 	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newForwardCommand(conn),
 		newReplayCommand(conn), newTypesCommand())
+	root.AddCommand(newBackfillCommand(conn, getenv), newConnectCommand(getenv), newDisconnectCommand(getenv))
 	return root, conn
 }

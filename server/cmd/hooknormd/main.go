@@ -64,6 +64,15 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		}
 		logger.Info("API tokens loaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
 	}
+	var secretsFile *verify.SecretsFile
+	if cfg.SecretsFile != "" {
+		if secretsFile, err = verify.OpenSecretsFile(cfg.SecretsFile); err != nil {
+			fmt.Fprintf(stderr, "hooknormd: --secrets-file (%s): %v\n", config.EnvName("secrets-file"), err)
+			return 2
+		}
+		logger.Info("webhook secrets per tenant loaded", "file", cfg.SecretsFile, "tenants", secretsFile.Current().Summary())
+		warnIfReadable(logger, cfg.SecretsFile)
+	}
 	for _, variable := range unsigned {
 		logger.Warn("deliveries of this provider are accepted unsigned, because HTTP listens on loopback only; set a secret to verify them",
 			"variable", variable, "http", cfg.HTTPAddr)
@@ -129,6 +138,9 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		hooknormv1.Source_SOURCE_CLICKFUNNELS: cfg.ClickFunnelsSecrets,
 		hooknormv1.Source_SOURCE_WEBFLOW:      cfg.WebflowSecrets,
 	}, nil)
+	if secretsFile != nil {
+		verifier.UseSecretsFile(secretsFile)
+	}
 	measured := metrics.New()
 	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat, Verifier: verifier, Metrics: measured})
 	server, err := transport.Start(ctx, transport.Config{
@@ -158,13 +170,7 @@ wait:
 	for {
 		select {
 		case <-reload:
-			if guard == nil {
-				logger.Warn("SIGHUP ignored: no --tokens-file to reload")
-			} else if err := guard.Reload(); err != nil {
-				logger.Error("the tokens file was not reloaded; the previous tokens stay in force", "error", err)
-			} else {
-				logger.Info("API tokens reloaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
-			}
+			reloadFiles(guard, secretsFile, cfg, logger)
 		case <-ctx.Done():
 			if cfg.ShutdownDelay > 0 {
 				code = drain(server, cfg.ShutdownDelay, logger)
@@ -186,6 +192,37 @@ wait:
 	}
 	logger.Info("hooknormd stopped")
 	return code
+}
+
+// reloadFiles reads the tokens file and the secrets file again on SIGHUP. A file that is not
+// valid leaves the previous one in force, and the log says why (never quoting a secret).
+func reloadFiles(guard *access.Guard, secretsFile *verify.SecretsFile, cfg config.Config, logger *slog.Logger) {
+	if guard == nil && secretsFile == nil {
+		logger.Warn("SIGHUP ignored: no --tokens-file or --secrets-file to reload")
+		return
+	}
+	if guard != nil {
+		if err := guard.Reload(); err != nil {
+			logger.Error("the tokens file was not reloaded; the previous tokens stay in force", "error", err)
+		} else {
+			logger.Info("API tokens reloaded", "file", cfg.TokensFile, "tokens", guard.Tokens().Len())
+		}
+	}
+	if secretsFile != nil {
+		if err := secretsFile.Reload(); err != nil {
+			logger.Error("the secrets file was not reloaded; the previous secrets stay in force", "error", err)
+		} else {
+			logger.Info("webhook secrets per tenant reloaded", "file", cfg.SecretsFile, "tenants", secretsFile.Current().Summary())
+			warnIfReadable(logger, cfg.SecretsFile)
+		}
+	}
+}
+
+// warnIfReadable warns when others than the file's owner may read a file of secrets.
+func warnIfReadable(logger *slog.Logger, path string) {
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		logger.Warn("the secrets file can be read by others than its owner: chmod 600 it", "file", path, "mode", info.Mode().Perm().String())
+	}
 }
 
 // drain turns the server unready and keeps it serving for delay, so that load balancers see

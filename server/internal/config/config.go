@@ -69,6 +69,9 @@ type Config struct {
 	ClickFunnelsSecrets []string
 	// WebflowSecrets are the secrets Webflow deliveries may be signed with.
 	WebflowSecrets []string
+	// SecretsFile maps each provider and tenant to the tenant's own webhook secrets, or marks a
+	// tenant unsigned; reloaded on SIGHUP. With it, every delivery is verified (see verify).
+	SecretsFile string
 	// AllowUnsigned accepts unsigned deliveries of a provider without secrets on a non-loopback
 	// address.
 	AllowUnsigned bool
@@ -188,6 +191,7 @@ func flagSet(cfg *Config, raw *rawFlags, out io.Writer) *flag.FlagSet {
 	fs.StringVar(&raw.cfSecretFile, "clickfunnels-secret-file", "", "file with ClickFunnels webhook secrets, one per line or comma-separated")
 	fs.StringVar(&raw.wfSecrets, "webflow-secret", "", "Webflow signing secrets (app client secret or per-webhook secretKey), comma-separated; deliveries must then be signed")
 	fs.StringVar(&raw.wfSecretFile, "webflow-secret-file", "", "file with Webflow signing secrets, one per line or comma-separated")
+	fs.StringVar(&cfg.SecretsFile, "secrets-file", "", "JSON file of webhook secrets per tenant: {\"clickfunnels\": {\"<workspace id>\": {\"secrets\": [...]}}, \"webflow\": {\"<site id>\": {\"secrets\": [...]} or {\"unsigned\": true}}}; a tenant listed is verified with its own secrets alone, others with the provider-wide secrets, or refused without them; reloaded on SIGHUP")
 	fs.StringVar(&cfg.TokensFile, "tokens-file", "", "JSON file of API bearer tokens: {\"tokens\": [{\"name\", \"sha256\", \"calls\", \"sources\", \"tenants\", \"max_streams\"}]}; reloaded on SIGHUP")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate to serve gRPC and HTTP over TLS (with --tls-key)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
@@ -342,8 +346,12 @@ func IsLoopback(addr string) bool {
 
 // UnsignedProviders lists, for each provider without a secret, the variable that sets one. It
 // refuses, with a message saying what to set, when HTTP listens beyond loopback and unsigned
-// deliveries were not allowed explicitly.
+// deliveries were not allowed explicitly. With a secrets file no provider is unsigned: only the
+// tenants it marks unsigned are accepted without a signature.
 func (c Config) UnsignedProviders() ([]string, error) {
+	if c.SecretsFile != "" {
+		return nil, nil
+	}
 	var unsigned []string
 	if len(c.ClickFunnelsSecrets) == 0 {
 		unsigned = append(unsigned, EnvName("clickfunnels-secret"))
@@ -353,7 +361,7 @@ func (c Config) UnsignedProviders() ([]string, error) {
 	}
 	if len(unsigned) > 0 && !IsLoopback(c.HTTPAddr) && !c.AllowUnsigned {
 		return unsigned, fmt.Errorf("--http-addr %s is reachable beyond this machine and deliveries would be accepted unsigned: "+
-			"set %s (or the matching --…-secret-file), or pass --allow-unsigned (%s=true) to accept unsigned deliveries knowingly",
+			"set %s (or the matching --…-secret-file), or a --secrets-file of secrets per tenant, or pass --allow-unsigned (%s=true) to accept unsigned deliveries knowingly",
 			c.HTTPAddr, strings.Join(unsigned, " and "), EnvName("allow-unsigned"))
 	}
 	return unsigned, nil

@@ -145,6 +145,8 @@ func TestUnsignedPolicy(t *testing.T) {
 		{"every interface, one secret", []string{"--http-addr", "0.0.0.0:8080", "--clickfunnels-secret", "s"}, true, ""},
 		{"every interface, both secrets", []string{"--http-addr", "0.0.0.0:8080", "--clickfunnels-secret", "s", "--webflow-secret", "w"}, false, ""},
 		{"every interface, allowed knowingly", []string{"--http-addr", "0.0.0.0:8080", "--allow-unsigned"}, false, "HOOKNORM_CLICKFUNNELS_SECRET,HOOKNORM_WEBFLOW_SECRET"},
+		{"every interface, a secrets file", []string{"--http-addr", "0.0.0.0:8080", "--secrets-file", "secrets.json"}, false, ""},
+		{"loopback, a secrets file", []string{"--secrets-file", "secrets.json"}, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,6 +30,8 @@ type Metrics struct {
 	subscribers prometheus.Gauge
 	lag         prometheus.Histogram
 	oversized   *prometheus.CounterVec
+
+	tenantRefusals *prometheus.CounterVec
 }
 
 // New returns the metrics, registered in a new registry with the Go runtime and process
@@ -60,9 +62,10 @@ func New() *Metrics {
 			Help:    "How many events behind the log's head a subscriber was when it was sent an event.",
 			Buckets: []float64{0, 1, 10, 100, 1000, 10000, 100000, 1000000},
 		}),
-		oversized: newOversizedBodies(),
+		oversized:      newOversizedBodies(),
+		tenantRefusals: newTenantRefusals(),
 	}
-	m.Registry.MustRegister(m.deliveries, m.conversion, m.append, m.subscribers, m.lag, m.oversized,
+	m.Registry.MustRegister(m.deliveries, m.conversion, m.append, m.subscribers, m.lag, m.oversized, m.tenantRefusals,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -173,7 +173,8 @@ func (s *Webhooks) Normalize(ctx context.Context, req *hooknormv1.NormalizeReque
 // sequence and duplicate set, and the stored event keeps the first delivery's trace context.
 func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (resp *hooknormv1.IngestResponse, err error) {
 	var event *hooknormv1.Event
-	defer func() { s.countDelivery(ctx, req.GetSource(), event, resp, err) }()
+	var verdict verify.Verdict
+	defer func() { s.countDelivery(ctx, req.GetSource(), verdict, event, resp, err) }()
 	if s.log == nil {
 		return nil, rejection.New(hooknormv1.ErrorReason_ERROR_REASON_NOT_IMPLEMENTED, "Ingest is not served: this hooknormd has no event log")
 	}
@@ -184,7 +185,8 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		}
 	}
 	headers := providerHeaders(ctx, req.GetHeaders())
-	if err := s.verifier.Verify(req.GetSource(), headers, req.GetPayload()); err != nil {
+	verdict, err = s.verifier.Verify(verify.Delivery{Source: req.GetSource(), Headers: headers, Body: req.GetPayload(), Tenant: req.GetTenant()})
+	if err != nil {
 		return nil, err
 	}
 	converting := time.Now()
@@ -200,6 +202,9 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		return nil, err
 	}
 	s.metrics.Conversion(time.Since(converting))
+	if err := boundTenant(verdict, event); err != nil {
+		return nil, err
+	}
 	if principal != nil {
 		if err := principal.AllowTenant(event.GetTenant()); err != nil {
 			return nil, err
@@ -222,7 +227,7 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 // countDelivery counts an Ingest call by its outcome: stored, duplicate, or rejected with its
 // reason (INTERNAL for an error without one, such as a cancelled call). It also tells the
 // request's log line the source, the event and the outcome.
-func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
+func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, verdict verify.Verdict, event *hooknormv1.Event, resp *hooknormv1.IngestResponse, err error) {
 	record := requestlog.FromContext(ctx)
 	record.SetSource(source)
 	record.SetEvent(event)
@@ -235,6 +240,11 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 			reason = r.Reason
 		}
 		s.metrics.Delivery(source, event, metrics.Rejected, reason)
+		tenant := metrics.OtherTenant
+		if verdict.Listed {
+			tenant = verdict.Tenant
+		}
+		s.metrics.TenantRefusal(source, tenant, reason)
 		record.SetOutcome(metrics.Rejected)
 	case resp.GetDuplicate():
 		s.metrics.Delivery(source, event, metrics.Duplicate, 0)
@@ -243,6 +253,24 @@ func (s *Webhooks) countDelivery(ctx context.Context, source hooknormv1.Source, 
 		s.metrics.Delivery(source, event, metrics.Stored, 0)
 		record.SetOutcome(metrics.Stored)
 	}
+}
+
+// boundTenant makes sure a delivery verified for one tenant becomes an event of that tenant: an
+// event the conversion found no tenant for takes the verified one (read where the conversion
+// does not look, such as a resource wrapped in an event type hooknorm does not know), and an
+// event of another tenant is refused, for a delivery signed with one tenant's secret must never
+// become another tenant's event.
+func boundTenant(verdict verify.Verdict, event *hooknormv1.Event) error {
+	switch {
+	case !verdict.Bound || event.GetTenant() == verdict.Tenant:
+		return nil
+	case event.GetTenant() == "":
+		event.Tenant = verdict.Tenant
+		return nil
+	}
+	return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_INVALID_FIELD,
+		"the delivery was verified for tenant %q, where its body names the tenant first, but its resource names tenant %q: "+
+			"a delivery names one tenant wherever it names one", verdict.Tenant, event.GetTenant()).AtField("tenant")
 }
 
 // unavailable turns a log failure into a refusal the caller retries, saying what the caller is to

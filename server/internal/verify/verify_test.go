@@ -26,17 +26,17 @@ var (
 func TestKnownVectors(t *testing.T) {
 	at := func(unix int64) func() time.Time { return func() time.Time { return time.Unix(unix, 0) } }
 	v := verify.NewSignatures(map[hooknormv1.Source][]string{cf: {"cf-secret-1"}, wf: {"wf-secret"}}, at(1732350100))
-	err := v.Verify(cf, map[string]string{
+	_, err := v.Verify(verify.Delivery{Source: cf, Headers: map[string]string{
 		"x-webhook-clickfunnels-timestamp": "1732350000",
 		"x-webhook-clickfunnels-signature": "a5b7f2c0d9066ee162c2886690e3820dd024e3d6a71e91ad8ea42c770d3c848b",
-	}, []byte(`{"event_type":"contact.created"}`))
+	}, Body: []byte(`{"event_type":"contact.created"}`)})
 	if err != nil {
 		t.Errorf("ClickFunnels vector: %v", err)
 	}
-	err = v.Verify(wf, map[string]string{
+	_, err = v.Verify(verify.Delivery{Source: wf, Headers: map[string]string{
 		"x-webflow-timestamp": "1732350000123",
 		"x-webflow-signature": "45f6e5533dbb5c9fa57417005e072398f23b5632c996af98b0a6d14968f4e77d",
-	}, []byte(`{"triggerType":"form_submission","payload":{}}`))
+	}, Body: []byte(`{"triggerType":"form_submission","payload":{}}`)})
 	if err != nil {
 		t.Errorf("Webflow vector: %v", err)
 	}
@@ -113,7 +113,7 @@ func TestSignatures(t *testing.T) {
 	v := verify.NewSignatures(map[hooknormv1.Source][]string{cf: {newSecret, " " + oldSecret + " "}, wf: {wfSecret}}, func() time.Time { return now })
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := v.Verify(c.source, c.headers, c.body)
+			_, err := v.Verify(verify.Delivery{Source: c.source, Headers: c.headers, Body: c.body})
 			if c.want == hooknormv1.ErrorReason_ERROR_REASON_UNSPECIFIED {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -144,7 +144,7 @@ func TestUnsignedProvidersAreAccepted(t *testing.T) {
 	if v.Signed(wf) || !v.Signed(cf) {
 		t.Fatalf("Signed: clickfunnels %v, webflow %v", v.Signed(cf), v.Signed(wf))
 	}
-	if err := v.Verify(wf, nil, []byte(`{}`)); err != nil {
+	if _, err := v.Verify(verify.Delivery{Source: wf, Body: []byte(`{}`)}); err != nil {
 		t.Errorf("a provider without secrets refused an unsigned delivery: %v", err)
 	}
 }
