@@ -173,14 +173,14 @@ func providerWide(sch scheme, tenant string) tried {
 	return tried(fmt.Sprintf("the secrets set in %s (%s %q has no entry in the secrets file)", sch.secretVariable, sch.tenantWord, tenant))
 }
 
-// noSecrets is the empty set a tenant without an entry has when the provider has no secrets
-// either.
+// noSecrets says why a tenant without an entry has no secrets: the provider has none either.
+// check words its refusal for it, since no signature can match.
 func noSecrets(sch scheme, tenant, path string) tried {
 	who := fmt.Sprintf("%s %q has", sch.tenantWord, tenant)
 	if tenant == "" {
 		who = "the delivery names no " + sch.tenantWord + " (in its body or the URL's ?tenant=) and so has"
 	}
-	return tried(fmt.Sprintf("no secrets: %s no entry in the secrets file %s, and %s is not set; "+
+	return tried(fmt.Sprintf("%s no entry in the secrets file %s, and %s is not set; "+
 		"add the %s to the secrets file (with its secrets, or \"unsigned\": true)", who, path, sch.secretVariable, sch.tenantWord))
 }
 
@@ -189,6 +189,15 @@ func noSecrets(sch scheme, tenant, path string) tried {
 func (s *Signatures) check(sch scheme, d Delivery, secrets [][]byte, whose tried) error {
 	headers, body := d.Headers, d.Body
 	signature, timestamp := strings.TrimSpace(headers[sch.signatureHeader]), strings.TrimSpace(headers[sch.timestampHeader])
+	if len(secrets) == 0 {
+		// No signature can be right: say why, whatever the headers hold, with the reason they
+		// would have got.
+		reason := hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISMATCH
+		if signature == "" || timestamp == "" {
+			reason = hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISSING
+		}
+		return rejection.New(reason, "no secret can verify this %s delivery: %s", sch.name, whose)
+	}
 	if signature == "" || timestamp == "" {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_SIGNATURE_MISSING,
 			"the %s delivery is not signed: this hooknormd requires the %s and %s headers, which %s sends; "+
