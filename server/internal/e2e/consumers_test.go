@@ -3,10 +3,13 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -458,6 +462,27 @@ func TestConsumerNackDeadLetterAndRedrive(t *testing.T) {
 		t.Errorf("after redriving 1, the dead letters are %v; want only 2", got)
 	}
 
+	// The metrics count what happened: two dead-lettered, one redelivered by nack, one by a
+	// missed deadline; one acknowledged; one dead letter left.
+	resp2, err := http.Get(d.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scraped, _ := io.ReadAll(resp2.Body)
+	resp2.Body.Close()
+	for _, line := range []string{
+		`hooknorm_consumer_dead_lettered_total{consumer="crm"} 2`,
+		`hooknorm_consumer_redelivered_total{consumer="crm"} 2`,
+		`hooknorm_consumer_acknowledged_total{consumer="crm"} 1`,
+		`hooknorm_consumer_dead_letters{consumer="crm"} 1`,
+		`hooknorm_consumer_pending_events{consumer="crm"} 0`,
+		`hooknorm_consumer_unacknowledged_events{consumer="crm"} 0`,
+	} {
+		if !strings.Contains(string(scraped), "\n"+line+"\n") {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
+
 	// Refusals: a token of another consumer, a redrive of something not dead, an unknown consumer.
 	createConsumer(t, d.api, "other", 2*time.Second, 2)
 	for _, tc := range []struct {
@@ -551,4 +576,86 @@ func TestConsumerPositionSurvivesKill(t *testing.T) {
 	if s := got.GetConsumer().GetState(); s.GetAcknowledgedThrough() != 10 || s.GetPending() != 0 || s.GetUnacknowledged() != 0 {
 		t.Errorf("the consumer stands at %v; want everything acknowledged through 10", s)
 	}
+}
+
+// TestConsumerScopes runs hooknormd with tokens and checks that a consumer stays within the
+// token's scope: a token without the consume call is refused; a token of one source creates a
+// consumer narrowed to it, cannot create one of another source, nor attach to, see or delete a
+// consumer of every source.
+func TestConsumerScopes(t *testing.T) {
+	tokens := map[string]string{"admin": "admin-secret", "webflow": "webflow-secret", "reader": "reader-secret"}
+	file := fmt.Sprintf(`{"tokens": [
+		{"name": "admin", "sha256": %q, "calls": ["consume", "ingest"]},
+		{"name": "webflow", "sha256": %q, "calls": ["consume"], "sources": ["webflow"]},
+		{"name": "reader", "sha256": %q, "calls": ["subscribe"]}]}`,
+		sha256hex(tokens["admin"]), sha256hex(tokens["webflow"]), sha256hex(tokens["reader"]))
+	path := t.TempDir() + "/tokens.json"
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startConsumerDaemon(t, "--data-dir", t.TempDir(), "--tokens-file", path)
+	as := func(name string) context.Context {
+		return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+tokens[name])
+	}
+	if _, err := d.api.CreateConsumer(as("admin"), &hooknormv1.CreateConsumerRequest{Name: "everything"}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := d.api.CreateConsumer(as("webflow"), &hooknormv1.CreateConsumerRequest{Name: "sites"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := created.GetConsumer().GetSources(); len(got) != 1 || got[0] != hooknormv1.Source_SOURCE_WEBFLOW {
+		t.Errorf("a consumer created by a webflow token takes %v; want only SOURCE_WEBFLOW", got)
+	}
+	list, err := d.api.ListConsumers(as("webflow"), &hooknormv1.ListConsumersRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetConsumers()) != 1 || list.GetConsumers()[0].GetName() != "sites" {
+		t.Errorf("the webflow token lists %v; want only sites", list.GetConsumers())
+	}
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"no consume call", func() error {
+			_, err := d.api.ListConsumers(as("reader"), &hooknormv1.ListConsumersRequest{})
+			return err
+		}},
+		{"create beyond the sources", func() error {
+			_, err := d.api.CreateConsumer(as("webflow"), &hooknormv1.CreateConsumerRequest{Name: "orders", Sources: []hooknormv1.Source{hooknormv1.Source_SOURCE_CLICKFUNNELS}})
+			return err
+		}},
+		{"attach beyond the sources", func() error {
+			stream, err := d.api.Consume(as("webflow"), &hooknormv1.ConsumeRequest{Name: "everything"})
+			if err == nil {
+				_, err = stream.Recv()
+			}
+			return err
+		}},
+		{"get beyond the sources", func() error {
+			_, err := d.api.GetConsumer(as("webflow"), &hooknormv1.GetConsumerRequest{Name: "everything"})
+			return err
+		}},
+		{"delete beyond the sources", func() error {
+			_, err := d.api.DeleteConsumer(as("webflow"), &hooknormv1.DeleteConsumerRequest{Name: "everything"})
+			return err
+		}},
+		{"redrive beyond the sources", func() error {
+			_, err := d.api.RedriveDeadLetters(as("webflow"), &hooknormv1.RedriveDeadLettersRequest{Name: "everything"})
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkRefusal(t, tc.call(), codes.PermissionDenied, "OUT_OF_SCOPE")
+		})
+	}
+	if _, err := d.api.GetConsumer(as("admin"), &hooknormv1.GetConsumerRequest{Name: "everything"}); err != nil {
+		t.Errorf("the refusals touched the consumer: %v", err)
+	}
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
