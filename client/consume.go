@@ -36,6 +36,15 @@ type ConsumeOptions struct {
 	OnSettleError func(event *hooknormv1.ConsumedEvent, err error)
 }
 
+// goneFor is how long after it was last attached Consume keeps trying a consumer the server says
+// does not exist: a NATS cluster electing a new leader may say so for a moment.
+const goneFor = 30 * time.Second
+
+// missing reports whether err says the consumer does not exist.
+func missing(err error) bool {
+	return wrap(err).(*Error).Reason == hooknormv1.ErrorReason_ERROR_REASON_CONSUMER_NOT_FOUND
+}
+
 // settleTries is how many times an ack or a nack is tried.
 const settleTries = 5
 
@@ -45,8 +54,8 @@ const settleTries = 5
 // hooknormd or others sharing its log, may consume one consumer: each event goes to one of them at
 // a time. When the stream breaks, Consume attaches again with backoff, for as long as it takes. It
 // returns when ctx ends (ctx's error, once running handlers have returned) or with an error the
-// server gives for the request itself: an unknown consumer (CONSUMER_NOT_FOUND), a token or scope,
-// a bad argument.
+// server gives for the request itself: an unknown consumer (CONSUMER_NOT_FOUND, when the server
+// still says so 30 s after the worker was last attached), a token or scope, a bad argument.
 func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts *ConsumeOptions) error {
 	if opts == nil {
 		opts = &ConsumeOptions{}
@@ -57,6 +66,7 @@ func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts
 	defer running.Wait()
 	retries := newBackoff()
 	attempt := 0
+	attached := time.Now()
 	for {
 		stream, err := c.consumers.Consume(ctx, &hooknormv1.ConsumeRequest{Name: name, MaxUnacknowledged: int32(concurrency), IncludeRaw: opts.IncludeRaw})
 		for opened := false; err == nil; opened = true {
@@ -67,6 +77,7 @@ func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts
 			if !opened {
 				retries.Reset()
 				attempt = 0
+				attached = time.Now()
 				if opts.OnConnected != nil {
 					opts.OnConnected()
 				}
@@ -89,7 +100,7 @@ func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if final(err) {
+		if final(err) && !(missing(err) && time.Since(attached) < goneFor) {
 			return wrap(err)
 		}
 		wait := retries.NextBackOff()

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
@@ -55,6 +56,7 @@ type Manager struct {
 	redrive  jetstream.Stream
 	kv       jetstream.KeyValue
 	counters Counters
+	specs    sync.Map // name -> cachedSpec
 }
 
 // Counters receives what happens to consumers' events on this hooknormd; nil counts nothing.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
@@ -104,13 +105,28 @@ func (m *Manager) Get(ctx context.Context, name string) (Spec, State, error) {
 	return spec, state, err
 }
 
-// Spec returns the consumer called name.
+// specTTL is how long a consumer's settings are taken from memory rather than asked of NATS: acks
+// and nacks need them for every call, and a cluster electing a new consumer leader answers
+// lookups slowly or not at all for a moment.
+const specTTL = 5 * time.Second
+
+// cachedSpec is a consumer's settings as last read.
+type cachedSpec struct {
+	spec Spec
+	at   time.Time
+}
+
+// Spec returns the consumer called name, as read from NATS at most specTTL ago.
 func (m *Manager) Spec(ctx context.Context, name string) (Spec, error) {
+	if cached, ok := m.specs.Load(name); ok && time.Since(cached.(cachedSpec).at) < specTTL {
+		return cached.(cachedSpec).spec, nil
+	}
 	info, err := m.consumer(ctx, name)
 	if err != nil {
 		return Spec{}, err
 	}
 	spec, _ := specOf(info.Name, info.Config.Metadata, info.Config.AckWait, info.Created)
+	m.specs.Store(name, cachedSpec{spec: spec, at: time.Now()})
 	return spec, nil
 }
 
@@ -144,6 +160,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	if _, err := m.consumer(ctx, name); err != nil {
 		return err
 	}
+	m.specs.Delete(name)
 	if err := m.events.DeleteConsumer(ctx, name); errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return notFound(name)
 	} else if err != nil {

@@ -39,6 +39,8 @@ const (
 	redriveCheck = time.Second
 	// retryFor is how long a session tries to reach the consumer again before giving up.
 	retryFor = 30 * time.Second
+	// notFoundFor is how long NATS must say a session's consumer is gone before the session ends.
+	notFoundFor = 10 * time.Second
 )
 
 // Delivery is an event handed out to a worker.
@@ -164,20 +166,22 @@ func (s *Session) Next(ctx context.Context) (Delivery, error) {
 	}
 }
 
-// failed decides what a failed request for events means: the consumer was deleted, or NATS is
+// failed decides what a failed request for events means: the consumer was deleted (NATS says
+// so for notFoundFor: a cluster electing a consumer leader may say so for a moment), or NATS is
 // away for longer than retryFor; otherwise it waits a little and lets Next try again.
 func (s *Session) failed(ctx context.Context, cause error, since *time.Time) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if since.IsZero() {
+		*since = time.Now()
+	}
 	if _, err := s.m.consumer(ctx, s.spec.Name); err != nil {
-		if _, refused := rejection.As(err); refused {
+		if _, refused := rejection.As(err); refused && time.Since(*since) > notFoundFor {
 			return err
 		}
 	}
-	if since.IsZero() {
-		*since = time.Now()
-	} else if time.Since(*since) > retryFor {
+	if time.Since(*since) > retryFor {
 		return unavailable("reading the consumer", cause)
 	}
 	select {
