@@ -28,8 +28,9 @@ const errorDomain = "hooknorm.dev"
 
 // Client calls one hooknormd. It is safe for concurrent use.
 type Client struct {
-	conn *grpc.ClientConn
-	api  hooknormv1.WebhookServiceClient
+	conn      *grpc.ClientConn
+	api       hooknormv1.WebhookServiceClient
+	consumers hooknormv1.ConsumerServiceClient
 }
 
 // Option configures a Client.
@@ -83,7 +84,7 @@ func New(addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hooknorm client for %s: %w", addr, err)
 	}
-	return &Client{conn: conn, api: hooknormv1.NewWebhookServiceClient(conn)}, nil
+	return &Client{conn: conn, api: hooknormv1.NewWebhookServiceClient(conn), consumers: hooknormv1.NewConsumerServiceClient(conn)}, nil
 }
 
 // Close releases the connection.

@@ -15,9 +15,10 @@ func newForwardCommand(conn *connection) *cobra.Command {
 		from       startOptions
 		filters    filterOptions
 		cursorFile string
+		group      consumerOptions
 	)
 	cmd := &cobra.Command{
-		Use:   "forward --to URL [--format cloudevents|event-json] [--cursor-file F] [--dead-letter F] [start] [filters]",
+		Use:   "forward --to URL [--format cloudevents|event-json] [--cursor-file F] [--dead-letter F] [start] [filters] | --consumer NAME",
 		Short: "Deliver every event to an HTTP endpoint, at least once and in order",
 		Long: `forward follows hooknormd's log and POSTs each event to an HTTP endpoint, one at a time and in
 log order, until the endpoint answers 2xx: every event arrives at least once, none out of order.
@@ -46,12 +47,24 @@ As CloudEvents 1.0 (the default; --mode structured or binary):
   data             the hooknorm.v1.Event as JSON
 As event-json, the body is the event as JSON, with Hooknorm-Event-Id and Hooknorm-Sequence headers.
 Either way, an event with trace context is sent with traceparent and tracestate HTTP headers, so an
-endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
+endpoint instrumented with OpenTelemetry continues the delivery's trace.
+
+With --consumer NAME, forward is one worker of a consumer (see hooknorm consumers): several
+forwards, on several machines, share its events, each delivered by one of them, and need no cursor
+file: the consumer keeps the position, the filters and the dead letters. Each event is POSTed once
+per delivery, up to --concurrency at a time (so not in log order): a 2xx acknowledges it, anything
+else gives it back to be handed out again after a delay that grows with its attempts (1 s, 2 s,
+4 s, ... 5 min), and after the consumer's max deliveries it is a dead letter (hooknorm consumers
+dead-letters NAME).`,
 		Example: `  hooknorm forward --to http://localhost:3000/hooks --cursor-file .hooknorm-cursor --dead-letter dead.jsonl
   hooknorm forward --to https://example.com/events --mode binary --source clickfunnels --type-prefix orders/
-  hooknorm forward --to http://localhost:3000/hooks --format event-json --earliest --max-attempts 3 --dead-letter dead.jsonl`,
+  hooknorm forward --to http://localhost:3000/hooks --format event-json --earliest --max-attempts 3 --dead-letter dead.jsonl
+  hooknorm forward --to http://localhost:3000/hooks --consumer orders --concurrency 4`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if group.name != "" || cmd.Flags().Changed("concurrency") {
+				return group.forward(cmd, conn, &delivery, filters.raw)
+			}
 			stderr := cmd.ErrOrStderr()
 			start, err := from.start()
 			if err != nil {
@@ -112,5 +125,6 @@ endpoint instrumented with OpenTelemetry continues the delivery's trace.`,
 	fl.StringVar(&cursorFile, "cursor-file", "", "file keeping the sequence of the last delivered event, to resume from after a restart")
 	from.register(fl)
 	filters.register(fl)
+	group.register(fl)
 	return cmd
 }

@@ -77,7 +77,7 @@ Exit codes, the same for every command:
 	root.SetFlagErrorFunc(flagError)
 	conn := addConnectionFlags(root, getenv)
 	root.AddCommand(newNormalizeCommand(stdin, conn), newSendCommand(stdin, getenv), newTailCommand(conn), newForwardCommand(conn),
-		newReplayCommand(conn), newTypesCommand())
+		newReplayCommand(conn), newTypesCommand(), newConsumersCommand(conn))
 	root.AddCommand(newBackfillCommand(conn, getenv), newConnectCommand(getenv), newDisconnectCommand(getenv))
 	return root, conn
 }

@@ -111,6 +111,18 @@ const (
 	// ERROR_REASON_SOURCE_UNKNOWN means the request names a source hooknorm does not know, such as
 	// POST /v1/normalize/shopify; the message names the known ones (INVALID_ARGUMENT, HTTP 400).
 	ErrorReason_ERROR_REASON_SOURCE_UNKNOWN ErrorReason = 25
+	// ERROR_REASON_CONSUMER_NOT_FOUND means no consumer has the name the request gives: it was
+	// never created, or it was deleted; hooknorm consumers list names those that exist (NOT_FOUND,
+	// HTTP 404).
+	ErrorReason_ERROR_REASON_CONSUMER_NOT_FOUND ErrorReason = 26
+	// ERROR_REASON_CONSUMER_EXISTS means a consumer with the name the request gives exists already:
+	// attach workers to it with Consume, or delete it first to create it anew (ALREADY_EXISTS, HTTP
+	// 409).
+	ErrorReason_ERROR_REASON_CONSUMER_EXISTS ErrorReason = 27
+	// ERROR_REASON_ACK_TOKEN_INVALID means an ack token is not one hooknorm handed out for the
+	// consumer the request names: it is malformed, truncated, or belongs to another consumer
+	// (INVALID_ARGUMENT, HTTP 400).
+	ErrorReason_ERROR_REASON_ACK_TOKEN_INVALID ErrorReason = 28
 )
 
 // Enum value maps for ErrorReason.
@@ -142,6 +154,9 @@ var (
 		23: "ERROR_REASON_CURSOR_AHEAD",
 		24: "ERROR_REASON_TOKEN_INVALID",
 		25: "ERROR_REASON_SOURCE_UNKNOWN",
+		26: "ERROR_REASON_CONSUMER_NOT_FOUND",
+		27: "ERROR_REASON_CONSUMER_EXISTS",
+		28: "ERROR_REASON_ACK_TOKEN_INVALID",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":         0,
@@ -170,6 +185,9 @@ var (
 		"ERROR_REASON_CURSOR_AHEAD":        23,
 		"ERROR_REASON_TOKEN_INVALID":       24,
 		"ERROR_REASON_SOURCE_UNKNOWN":      25,
+		"ERROR_REASON_CONSUMER_NOT_FOUND":  26,
+		"ERROR_REASON_CONSUMER_EXISTS":     27,
+		"ERROR_REASON_ACK_TOKEN_INVALID":   28,
 	}
 )
 
@@ -204,7 +222,7 @@ var File_hooknorm_v1_error_reason_proto protoreflect.FileDescriptor
 
 const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xf9\x06\n" +
+	"\x1ehooknorm/v1/error_reason.proto\x12\vhooknorm.v1*\xe4\a\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_SOURCE_REQUIRED\x10\x01\x12\x1e\n" +
@@ -232,7 +250,10 @@ const file_hooknorm_v1_error_reason_proto_rawDesc = "" +
 	"\x1dERROR_REASON_TOO_MANY_STREAMS\x10\x16\x12\x1d\n" +
 	"\x19ERROR_REASON_CURSOR_AHEAD\x10\x17\x12\x1e\n" +
 	"\x1aERROR_REASON_TOKEN_INVALID\x10\x18\x12\x1f\n" +
-	"\x1bERROR_REASON_SOURCE_UNKNOWN\x10\x19B9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
+	"\x1bERROR_REASON_SOURCE_UNKNOWN\x10\x19\x12#\n" +
+	"\x1fERROR_REASON_CONSUMER_NOT_FOUND\x10\x1a\x12 \n" +
+	"\x1cERROR_REASON_CONSUMER_EXISTS\x10\x1b\x12\"\n" +
+	"\x1eERROR_REASON_ACK_TOKEN_INVALID\x10\x1cB9Z7github.com/hooknorm/hooknorm/gen/hooknorm/v1;hooknormv1b\x06proto3"
 
 var (
 	file_hooknorm_v1_error_reason_proto_rawDescOnce sync.Once

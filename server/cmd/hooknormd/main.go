@@ -16,6 +16,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/access"
 	"github.com/hooknorm/hooknorm/server/internal/config"
+	"github.com/hooknorm/hooknorm/server/internal/consumers"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
@@ -143,6 +144,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	measured := metrics.New()
 	svc := service.NewWebhooks(normalizer, service.Options{Log: eventLog, Heartbeat: cfg.Heartbeat, Verifier: verifier, Metrics: measured})
+	consumerGroups, err := consumers.Open(ctx, eventLog, measured.ConsumerCounters(), logger)
+	if err != nil {
+		logger.Error("hooknormd could not prepare the log for consumers", "error", err)
+		return 1
+	}
+	measured.WatchConsumers(consumerGroups.Stats)
 	server, err := transport.Start(ctx, transport.Config{
 		GRPCAddr:          cfg.GRPCAddr,
 		HTTPAddr:          cfg.HTTPAddr,
@@ -156,6 +163,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		MetricsAddr:       cfg.MetricsAddr,
 		TracerProvider:    tracing.Provider,
 		CORSOrigins:       cfg.CORSOrigins,
+		Consumers:         service.NewConsumers(consumerGroups, cfg.Heartbeat),
 	}, svc, logger)
 	if err != nil {
 		logger.Error("hooknormd could not start", "error", err)

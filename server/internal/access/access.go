@@ -24,6 +24,10 @@ const (
 	CallNormalize = "normalize"
 	CallIngest    = "ingest"
 	CallSubscribe = "subscribe"
+	// CallConsume allows every call of the consumer service: creating, listing and deleting
+	// consumers, consuming and acknowledging their events, their dead letters. Only consumers
+	// within the token's sources and tenants (see Covers).
+	CallConsume = "consume"
 )
 
 // CallListEventTypes names the call that lists the event types the schema defines. It is not
@@ -95,8 +99,8 @@ func Load(path string) (*Tokens, error) {
 			p.MaxStreams = DefaultMaxStreams
 		}
 		for _, call := range e.Calls {
-			if call != CallNormalize && call != CallIngest && call != CallSubscribe {
-				return nil, fmt.Errorf("%s: unknown call %q: expected normalize, ingest or subscribe", where, call)
+			if call != CallNormalize && call != CallIngest && call != CallSubscribe && call != CallConsume {
+				return nil, fmt.Errorf("%s: unknown call %q: expected normalize, ingest, subscribe or consume", where, call)
 			}
 			p.calls = append(p.calls, call)
 		}
@@ -172,6 +176,42 @@ func (p *Principal) Scope(sources []hooknormv1.Source, tenant string) ([]hooknor
 		return sources, nil, nil
 	}
 	return sources, p.tenants, nil
+}
+
+// Covers refuses a consumer whose events reach beyond the principal's sources and tenants: one
+// that takes every source while the token allows some, or a tenant the token does not allow. A
+// consumer takes sources (all when empty) and tenant, or tenants when tenant is empty (all when
+// both are).
+func (p *Principal) Covers(consumer string, sources []hooknormv1.Source, tenant string, tenants []string) error {
+	if len(p.sources) > 0 {
+		if len(sources) == 0 {
+			return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
+				"the token %q allows only events of %s, and consumer %q takes events of every source: use a token that allows every source",
+				p.Name, sourceNames(p.sources), consumer)
+		}
+		for _, source := range sources {
+			if err := p.AllowSource(source); err != nil {
+				return err
+			}
+		}
+	}
+	if len(p.tenants) == 0 {
+		return nil
+	}
+	if tenant != "" {
+		return p.AllowTenant(tenant)
+	}
+	if len(tenants) == 0 {
+		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE,
+			"the token %q allows only events of tenant %s, and consumer %q takes events of every tenant: use a token that allows every tenant",
+			p.Name, quotedList(p.tenants), consumer)
+	}
+	for _, t := range tenants {
+		if err := p.AllowTenant(t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OpenStream counts a new subscription of the principal, refusing it past MaxStreams; the

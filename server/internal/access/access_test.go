@@ -161,3 +161,45 @@ func TestEveryTokenMayListEventTypes(t *testing.T) {
 		})
 	}
 }
+
+// TestCoversKeepsConsumersWithinScope checks which consumers a scoped token may touch: only those
+// whose sources and tenants lie within its own.
+func TestCoversKeepsConsumersWithinScope(t *testing.T) {
+	path := writeTokens(t, t.TempDir(), `{"tokens": [
+		{"name": "all", "sha256": "`+hash("all")+`", "calls": ["consume"]},
+		{"name": "wf", "sha256": "`+hash("wf")+`", "calls": ["consume"], "sources": ["webflow"], "tenants": ["site1", "site2"]}]}`)
+	tokens, err := access.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := tokens.Lookup("all")
+	wf, _ := tokens.Lookup("wf")
+	webflow := []hooknormv1.Source{hooknormv1.Source_SOURCE_WEBFLOW}
+	for _, tc := range []struct {
+		name    string
+		p       *access.Principal
+		sources []hooknormv1.Source
+		tenant  string
+		tenants []string
+		allowed bool
+	}{
+		{"an unscoped token covers every consumer", all, nil, "", nil, true},
+		{"a consumer of every source", wf, nil, "site1", nil, false},
+		{"a consumer of another source", wf, []hooknormv1.Source{hooknormv1.Source_SOURCE_CLICKFUNNELS}, "site1", nil, false},
+		{"a consumer of every tenant", wf, webflow, "", nil, false},
+		{"a consumer of another tenant", wf, webflow, "site3", nil, false},
+		{"a consumer of one of its tenants", wf, webflow, "site2", nil, true},
+		{"a consumer narrowed to its tenants", wf, webflow, "", []string{"site1", "site2"}, true},
+		{"a consumer narrowed to other tenants too", wf, webflow, "", []string{"site1", "site9"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.p.Covers("c", tc.sources, tc.tenant, tc.tenants)
+			if (err == nil) != tc.allowed {
+				t.Fatalf("Covers = %v; want allowed %v", err, tc.allowed)
+			}
+			if err != nil && reason(err) != hooknormv1.ErrorReason_ERROR_REASON_OUT_OF_SCOPE {
+				t.Errorf("refused with %v; want OUT_OF_SCOPE", reason(err))
+			}
+		})
+	}
+}

@@ -54,6 +54,9 @@ var answers = map[hooknormv1.ErrorReason]answer{
 	hooknormv1.ErrorReason_ERROR_REASON_CURSOR_AHEAD:        {codes.OutOfRange, http.StatusBadRequest},
 	hooknormv1.ErrorReason_ERROR_REASON_TOKEN_INVALID:       {codes.Unauthenticated, http.StatusUnauthorized},
 	hooknormv1.ErrorReason_ERROR_REASON_SOURCE_UNKNOWN:      {codes.InvalidArgument, http.StatusBadRequest},
+	hooknormv1.ErrorReason_ERROR_REASON_CONSUMER_NOT_FOUND:  {codes.NotFound, http.StatusNotFound},
+	hooknormv1.ErrorReason_ERROR_REASON_CONSUMER_EXISTS:     {codes.AlreadyExists, http.StatusConflict},
+	hooknormv1.ErrorReason_ERROR_REASON_ACK_TOKEN_INVALID:   {codes.InvalidArgument, http.StatusBadRequest},
 }
 
 // fallbackReasons names the reason of a status that carries no ErrorInfo, such as one the

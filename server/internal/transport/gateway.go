@@ -39,28 +39,7 @@ const eventTypesRoute = "/v1/event-types"
 // Subscribe, a stream, through conn, a gRPC connection to the service, registered in open while it
 // streams.
 func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, open *openStreams, maxBodyBytes int64, bodyTimeout time.Duration, webhookKey string, refusals httpRefusals) (http.Handler, error) {
-	jsonMarshaler := &runtime.JSONPb{
-		MarshalOptions:   protojson.MarshalOptions{},
-		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-	}
-	options := []runtime.ServeMuxOption{
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, rawBodyMarshaler{Marshaler: jsonMarshaler}),
-		runtime.WithIncomingHeaderMatcher(forwardHeader),
-		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
-		runtime.WithErrorHandler(refusals.gatewayError),
-		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(nameSpanByRoute),
-		// grpc-gateway keeps the query parser in a package variable: every mux sets the same one.
-		runtime.SetQueryParameterParser(&strictQuery{}),
-		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			md := make(metadata.MD, 2)
-			addCallKey(md, r)
-			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {
-				md[webhookRouteKey] = []string{webhookKey}
-			}
-			return md
-		}),
-	}
+	options := gatewayOptions(webhookKey, refusals)
 	mux := runtime.NewServeMux(options...)
 	if err := hooknormv1.RegisterWebhookServiceHandlerServer(ctx, mux, unary); err != nil {
 		return nil, fmt.Errorf("registering the gateway: %w", err)
@@ -79,7 +58,37 @@ func newGateway(ctx context.Context, unary inProcess, conn *grpc.ClientConn, ope
 	}); err != nil {
 		return nil, fmt.Errorf("registering %s: %w", subscribeRoute, err)
 	}
+	if err := registerConsumers(ctx, mux, streamMux, conn, open); err != nil {
+		return nil, err
+	}
 	return refusals.limitBody(maxBodyBytes, bodyTimeout, refusals.wellFormedQuery(refusals.sourceNames(mux))), nil
+}
+
+// gatewayOptions are the options of every gateway mux: hooknorm's marshaler, headers, error
+// answers, query parsing and call metadata.
+func gatewayOptions(webhookKey string, refusals httpRefusals) []runtime.ServeMuxOption {
+	jsonMarshaler := &runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}
+	return []runtime.ServeMuxOption{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, rawBodyMarshaler{Marshaler: jsonMarshaler}),
+		runtime.WithIncomingHeaderMatcher(forwardHeader),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithErrorHandler(refusals.gatewayError),
+		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMiddlewares(nameSpanByRoute),
+		// grpc-gateway keeps the query parser in a package variable: every mux sets the same one.
+		runtime.SetQueryParameterParser(&strictQuery{}),
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			md := make(metadata.MD, 2)
+			addCallKey(md, r)
+			if strings.HasPrefix(r.URL.Path, webhookPathPrefix) {
+				md[webhookRouteKey] = []string{webhookKey}
+			}
+			return md
+		}),
+	}
 }
 
 // rawBodyMarshaler is the JSON marshaler, except that a request body bound to a bytes field (the

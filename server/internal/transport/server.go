@@ -54,6 +54,8 @@ type Config struct {
 	// TracerProvider starts the spans of HTTP requests and gRPC calls; nil means the global one.
 	// Trace context is read and sent with the global propagator.
 	TracerProvider trace.TracerProvider
+	// Consumers, when set, serves hooknorm.v1.ConsumerService beside the webhook service.
+	Consumers hooknormv1.ConsumerServiceServer
 	// CORSOrigins are the web origins (or "*" for any) whose browser pages may call the HTTP API;
 	// empty allows none but the API's own.
 	CORSOrigins []string
@@ -63,6 +65,7 @@ type Config struct {
 type Server struct {
 	logger    *slog.Logger
 	svc       hooknormv1.WebhookServiceServer
+	consumers hooknormv1.ConsumerServiceServer
 	grpc      *grpc.Server
 	internal  *grpc.Server // serves the gateway, in memory
 	health    *health.Server
@@ -102,7 +105,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 			return nil, fmt.Errorf("listening for metrics on %s: %w", cfg.MetricsAddr, err)
 		}
 	}
-	s := &Server{logger: logger, svc: svc, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 3),
+	s := &Server{logger: logger, svc: svc, consumers: cfg.Consumers, grpcAddr: grpcListener.Addr(), httpAddr: httpListener.Addr(), failed: make(chan error, 3),
 		streams: &openStreams{}, unary: &unaryCalls{}}
 	auth := newAuthenticator(cfg.Guard)
 	s.health = health.NewServer()
@@ -120,6 +123,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	publicOpts = append(publicOpts, grpcServerTracing(cfg.TracerProvider),
 		grpc.StatsHandler(unservedCalls{requests: requests, metrics: cfg.Metrics}))
 	s.grpc = newGRPCServer(svc, cfg.MaxBodyBytes, publicChain, s.health, calls, publicOpts...)
+	registerConsumerService(s.grpc, cfg.Consumers)
 	go s.serve("gRPC", func() error { return s.grpc.Serve(grpcListener) })
 
 	// The gateway calls the unary methods in process and streams Subscribe through a gRPC client
@@ -128,6 +132,7 @@ func Start(ctx context.Context, cfg Config, svc hooknormv1.WebhookServiceServer,
 	// bypasses TLS and client certificates.
 	pipe := bufconn.Listen(1 << 20)
 	s.internal = newGRPCServer(svc, cfg.MaxBodyBytes, gatewayChain, s.health, calls, grpcServerTracing(cfg.TracerProvider))
+	registerConsumerService(s.internal, cfg.Consumers)
 	go s.serve("internal gRPC", func() error { return s.internal.Serve(pipe) })
 	s.conn, err = grpc.NewClient("passthrough:///hooknormd-internal",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return pipe.DialContext(ctx) }),
@@ -254,6 +259,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	s.Drain()
 	if stopper, ok := s.svc.(interface{ Stop() }); ok {
 		stopper.Stop() // open subscriptions end, telling clients where to resume
+	}
+	if stopper, ok := s.consumers.(interface{ Stop() }); ok {
+		stopper.Stop() // workers attached to consumers are told to attach again
 	}
 	streamsEnd := time.Now().Add(streamEndGrace)
 	s.streams.end(streamsEnd)

@@ -1,0 +1,132 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+)
+
+// TestConsumerClusterReplicasShareOneConsumer runs two hooknormd replicas on a three-node NATS
+// cluster with one consumer. An event handed out by one replica is acknowledged through the
+// other. Then four workers (the Go client's Consume), two on each replica, share the consumer
+// while deliveries flow to both replicas and one NATS node stops: every acknowledged delivery is
+// handled exactly once. The ack deadline (15 s) leaves room for an ack that waited for a new
+// consumer leader to be retried in time.
+func TestConsumerClusterReplicasShareOneConsumer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a three-node NATS cluster")
+	}
+	nodes, urls := startNATSCluster(t, 3)
+	replicas := []*consumerDaemon{
+		startConsumerDaemon(t, "--nats-url", strings.Join(urls, ","), "--nats-replicas", "3"),
+		startConsumerDaemon(t, "--nats-url", strings.Join([]string{urls[1], urls[2], urls[0]}, ","), "--nats-replicas", "3"),
+	}
+	createConsumer(t, replicas[0].api, "orders", 15*time.Second, 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// Handed out by replica 0, acknowledged through replica 1.
+	deliverMany(t, replicas[0].url, "cross", 1)
+	stream, err := replicas[0].api.Consume(ctx, &hooknormv1.ConsumeRequest{Name: "orders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := nextEvent(t, stream)
+	if _, err := replicas[1].api.Ack(ctx, &hooknormv1.AckRequest{Name: "orders", AckTokens: []string{first.GetAckToken()}}); err != nil {
+		t.Fatalf("acknowledging through the other replica: %v", err)
+	}
+	got, err := replicas[1].api.GetConsumer(ctx, &hooknormv1.GetConsumerRequest{Name: "orders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.GetConsumer().GetState(); s.GetAcknowledgedThrough() != first.GetEvent().GetSequence() || s.GetUnacknowledged() != 0 {
+		t.Fatalf("after the ack through the other replica the consumer stands at %v", s)
+	}
+
+	handled := newHandledLog()
+	workCtx, stopWork := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	for w := range 4 {
+		c, err := client.New(replicas[w%2].grpcAddr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			err := c.Consume(workCtx, "orders", func(_ context.Context, e *hooknormv1.ConsumedEvent) error {
+				handled.add(w, e.GetEvent().GetId())
+				return nil
+			}, &client.ConsumeOptions{Concurrency: 4, OnRetry: func(r client.Retry) { t.Logf("worker %d: %v", w, r.Err) },
+				OnSettleError: func(e *hooknormv1.ConsumedEvent, err error) {
+					t.Logf("worker %d: settling %d: %v", w, e.GetEvent().GetSequence(), err)
+				}})
+			t.Logf("worker %d ended: %v", w, err)
+			if workCtx.Err() == nil {
+				t.Errorf("worker %d stopped: %v", w, err)
+			}
+		}()
+	}
+
+	var (
+		mu    sync.Mutex
+		acked = []string{"cross-1"}
+		feed  sync.WaitGroup
+	)
+	handled.add(-1, "cross-1")
+	stopFeed := make(chan struct{})
+	httpClient := &http.Client{Timeout: 10 * time.Second}
+	for s := range 2 {
+		feed.Add(1)
+		go func() {
+			defer feed.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stopFeed:
+					return
+				default:
+				}
+				id := fmt.Sprintf("ev-%d-%d", s, i)
+				if _, err := deliver(ctx, httpClient, replicas[(s+i)%2].url, id); err != nil {
+					t.Errorf("delivering %s: %v", id, err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	nodes[2].Shutdown() // under load
+	time.Sleep(3 * time.Second)
+	close(stopFeed)
+	feed.Wait()
+	for {
+		handled.mu.Lock()
+		n := len(handled.by)
+		handled.mu.Unlock()
+		if n >= len(acked) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			state, err := replicas[1].api.GetConsumer(context.Background(), &hooknormv1.GetConsumerRequest{Name: "orders"})
+			t.Fatalf("the workers handled %d of %d events; the consumer stands at %v (%v)", n, len(acked), state.GetConsumer().GetState(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	time.Sleep(16 * time.Second) // past the ack deadline: a repeat would come now
+	stopWork()
+	workers.Wait()
+	handled.checkOnce(t, acked, 4)
+	t.Logf("%d events delivered to two replicas while a NATS node stopped, handled once each by four workers on both replicas", len(acked))
+}
