@@ -121,7 +121,7 @@ func TestRefusals(t *testing.T) {
 			wantReason: hooknormv1.ErrorReason_ERROR_REASON_METHOD_NOT_ALLOWED, wantOffset: -1, wantInMsg: "POST is not allowed on /v1/events:subscribe: use GET"},
 		{name: "unknown route", httpPath: "/v2/everything", httpMethod: http.MethodGet, wantHTTP: 404,
 			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1,
-			wantInMsg: "no route for GET /v2/everything: hooknorm's routes are GET /v1/event-types, GET /v1/events:subscribe, POST /v1/normalize/{source}, "},
+			wantInMsg: "no route for GET /v2/everything: hooknorm's routes are GET /v1/consumers, "},
 		{name: "a route with one segment too many", body: `{}`, httpPath: "/v1/normalize/webflow/form_submission", wantHTTP: 404,
 			wantReason: hooknormv1.ErrorReason_ERROR_REASON_ROUTE_NOT_FOUND, wantOffset: -1, wantInMsg: "(GET /openapi.json describes them)"},
 	}
