@@ -43,6 +43,7 @@ func startConsumerDaemon(t *testing.T, logArgs ...string) *consumerDaemon {
 		args: append([]string{"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--heartbeat-interval", "300ms"}, logArgs...)}
 	d.proc = startProcess(t, d.args...)
 	t.Cleanup(d.proc.kill)
+	d.proc.showLogsIfFailed(t)
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
