@@ -73,7 +73,30 @@ func main() {
 	bodies := flag.String("bodies", "order", "with -pinned, what to post: order (the 12 KB ClickFunnels order) or all (every ClickFunnels V2 and Webflow v2 fixture)")
 	serveKind := flag.String("serve", "", "for -pinned: serve this baseline (bare, durable or handwritten) on -addr until SIGTERM")
 	addr := flag.String("addr", "127.0.0.1:0", "with -serve, the address to serve on")
+	consume := flag.Int("consume", 0, "instead, store this many 12 KB orders and measure reading them all through Subscribe and through Consume with acks by -workers workers (see consume.go)")
+	workerCounts := flag.String("workers", "1,8", "with -consume, comma-separated worker counts")
 	flag.Parse()
+	if *consume > 0 {
+		var counts []int
+		for _, field := range strings.Split(*workerCounts, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(field))
+			if err != nil || n < 1 {
+				fail(fmt.Errorf("-workers: %q is not a positive count", field))
+			}
+			counts = append(counts, n)
+		}
+		results, err := measureConsume(*consume, counts, eventlog.Fsync(*fsync))
+		if err != nil {
+			fail(err)
+		}
+		baseline := results[0]
+		for _, r := range results {
+			rate := float64(r.events) / r.elapsed.Seconds()
+			fmt.Printf("%-42s %7d events in %8s  %8.0f events/s  (%.2fx Subscribe's)\n", r.name, r.events, r.elapsed.Round(time.Millisecond), rate,
+				rate/(float64(baseline.events)/baseline.elapsed.Seconds()))
+		}
+		return
+	}
 	if *serveKind != "" {
 		if err := serveBaseline(*serveKind, *addr, eventlog.Fsync(*fsync)); err != nil {
 			fail(err)

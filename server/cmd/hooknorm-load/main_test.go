@@ -80,3 +80,22 @@ func TestResumeMeasurementCatchesEverySubscriberUp(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumeMeasurementReadsEverything runs the consume measurement on a few events: Subscribe
+// reads each once, and the workers of each consumer handle each and leave none unacknowledged
+// (measureConsume checks both). It checks counts, never speed.
+func TestConsumeMeasurementReadsEverything(t *testing.T) {
+	const events = 60
+	results, err := measureConsume(events, []int{1, 3}, eventlog.FsyncPeriodic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 3 {
+		t.Fatalf("%d results, want Subscribe's and one per worker count: %+v", len(results), results)
+	}
+	for _, r := range results {
+		if r.events < events || r.elapsed <= 0 {
+			t.Errorf("%s: %d events in %s, want all %d", r.name, r.events, r.elapsed, events)
+		}
+	}
+}
