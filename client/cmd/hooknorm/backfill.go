@@ -29,14 +29,15 @@ const clickFunnelsTokenEnv = "HOOKNORM_CLICKFUNNELS_API_TOKEN"
 
 // add adds --workspace, --subdomain, --api-token and --api-url, for ClickFunnels alone.
 func (o *clickFunnelsAPIOptions) add(cmd *cobra.Command, getenv func(string) string) {
-	o.addWorkspace(cmd)
+	o.addWorkspace(cmd, "required")
 	o.apiAccess.add(cmd, getenv, "ClickFunnels API token (also "+clickFunnelsTokenEnv+")",
 		"the ClickFunnels API's base URL, instead of --subdomain")
 }
 
-// addWorkspace adds --workspace and --subdomain, which name the workspace and its API.
-func (o *clickFunnelsAPIOptions) addWorkspace(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.workspace, "workspace", "", "ClickFunnels workspace id, as deliveries name it in workspace_id (required)")
+// addWorkspace adds --workspace and --subdomain, which name the workspace and its API; required
+// says when --workspace is.
+func (o *clickFunnelsAPIOptions) addWorkspace(cmd *cobra.Command, required string) {
+	cmd.Flags().StringVar(&o.workspace, "workspace", "", "ClickFunnels workspace id, as deliveries name it in workspace_id ("+required+")")
 	cmd.Flags().StringVar(&o.subdomain, "subdomain", "", "the workspace's subdomain: the API is https://SUBDOMAIN.myclickfunnels.com/api/v2")
 }
 

@@ -36,7 +36,7 @@ func (o *connectOptions) changed() string {
 }
 
 func (o *connectOptions) add(cmd *cobra.Command, getenv func(string) string) {
-	o.clickFunnels.addWorkspace(cmd)
+	o.clickFunnels.addWorkspace(cmd, "required for clickfunnels")
 	o.clickFunnels.apiAccess.add(cmd, getenv,
 		"the provider's API token: a ClickFunnels API token of the workspace (also "+clickFunnelsTokenEnv+
 			"), or a Webflow site token with sites:read and sites:write (also "+webflowTokenEnv+")",
