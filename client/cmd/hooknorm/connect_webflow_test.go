@@ -32,6 +32,8 @@ type fakeWebflow struct {
 	token    string
 	sites    map[string]bool // site id to whether it has e-commerce
 	pageSize int
+	// ignoreOffset answers every list with its first page, as an API without offsets would.
+	ignoreOffset bool
 	// oauth answers creations as for an OAuth app's token: without a secretKey.
 	oauth bool
 	// refuseCreate answers every creation with this status; failAll every request.
@@ -179,6 +181,9 @@ func (f *fakeWebflow) list(w http.ResponseWriter, r *http.Request, site string) 
 		}
 	}
 	offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+	if f.ignoreOffset {
+		offset = 0
+	}
 	total := len(hooks)
 	page := hooks[min(offset, total):min(offset+f.pageSize, total)]
 	w.Header().Set("Content-Type", "application/json")
@@ -340,6 +345,7 @@ func TestConnectWebflowAnswers(t *testing.T) {
 		name    string
 		site    string // whose webhooks and secrets are counted afterwards (default: A)
 		file    string
+		env     map[string]string
 		setup   func(f *fakeWebflow)
 		args    func(api, secrets string) []string
 		code    int
@@ -423,6 +429,19 @@ func TestConnectWebflowAnswers(t *testing.T) {
 			code: exitOK, said: []string{"deleted: webhook", "kept: site " + webflowSiteA}, secrets: 1,
 		},
 		{
+			name: "a list that ignores ?offset ends instead of asking forever",
+			setup: func(f *fakeWebflow) {
+				f.ignoreOffset = true
+				for _, trigger := range webflowV2Triggers[:6] {
+					f.add(webflowSiteA, trigger, "https://other.example.com/hook")
+				}
+			},
+			args: func(api, secrets string) []string {
+				return webflowArgs("connect", webflowSiteA, api, secrets, "--types", "site_publish")
+			},
+			code: exitOK, said: []string{"created: webhook"}, hooks: 1, secrets: 1,
+		},
+		{
 			name: "--workspace for Webflow",
 			args: func(api, secrets string) []string {
 				return append(webflowArgs("connect", webflowSiteA, api, secrets), "--workspace", "42")
@@ -463,6 +482,23 @@ func TestConnectWebflowAnswers(t *testing.T) {
 			code: exitUsage, said: []string{"--api-token (or HOOKNORM_WEBFLOW_API_TOKEN) is required"},
 		},
 		{
+			name: "hooknormd's --token, which is never sent to Webflow",
+			env:  map[string]string{tokenEnv: "wf-site-token"},
+			args: func(api, secrets string) []string {
+				return []string{"connect", "webflow", "--site", webflowSiteA, "--api-url", api, "--token", "wf-site-token", "--url", "https://hooks.example.com", "--secrets-file", secrets}
+			},
+			code: exitUsage, said: []string{"--api-token (or HOOKNORM_WEBFLOW_API_TOKEN) is required"},
+		},
+		{
+			name: "the token from HOOKNORM_WEBFLOW_API_TOKEN",
+			env:  map[string]string{webflowTokenEnv: "wf-site-token", clickFunnelsTokenEnv: "cf-api-token"},
+			args: func(api, secrets string) []string {
+				return []string{"connect", "webflow", "--site", webflowSiteA, "--api-url", api + "/v2", "--url", "https://hooks.example.com",
+					"--secrets-file", secrets, "--types", "form_submission"}
+			},
+			code: exitOK, said: []string{"created: webhook"}, hooks: 1, secrets: 1,
+		},
+		{
 			name: "a provider connect does not know",
 			args: func(api, secrets string) []string { return []string{"connect", "shopify"} },
 			code: exitUsage, said: []string{"connect takes one provider, clickfunnels or webflow"},
@@ -480,7 +516,7 @@ func TestConnectWebflowAnswers(t *testing.T) {
 				content = noFile
 			}
 			secrets := writeSecrets(t, content)
-			r := runCLI(t, "", nil, c.args(api.URL, secrets)...)
+			r := runCLI(t, "", c.env, c.args(api.URL, secrets)...)
 			for _, s := range c.said {
 				if !strings.Contains(r.stdout+r.stderr, s) {
 					t.Errorf("nothing says %q: exit %d\nstdout: %s\nstderr: %s", s, r.code, r.stdout, r.stderr)
