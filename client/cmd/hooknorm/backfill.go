@@ -20,17 +20,25 @@ import (
 
 // clickFunnelsAPIOptions are the flags that say how to reach a workspace's ClickFunnels API.
 type clickFunnelsAPIOptions struct {
-	workspace, token, apiURL, subdomain string
+	apiAccess
+	workspace, subdomain string
 }
 
 // clickFunnelsTokenEnv holds the ClickFunnels API token when --api-token is not given.
 const clickFunnelsTokenEnv = "HOOKNORM_CLICKFUNNELS_API_TOKEN"
 
+// add adds --workspace, --subdomain, --api-token and --api-url, for ClickFunnels alone.
 func (o *clickFunnelsAPIOptions) add(cmd *cobra.Command, getenv func(string) string) {
-	cmd.Flags().StringVar(&o.workspace, "workspace", "", "ClickFunnels workspace id, as deliveries name it in workspace_id (required)")
-	cmd.Flags().StringVar(&o.token, "api-token", getenv(clickFunnelsTokenEnv), "ClickFunnels API token (also "+clickFunnelsTokenEnv+")")
+	o.addWorkspace(cmd, "required")
+	o.apiAccess.add(cmd, getenv, "ClickFunnels API token (also "+clickFunnelsTokenEnv+")",
+		"the ClickFunnels API's base URL, instead of --subdomain")
+}
+
+// addWorkspace adds --workspace and --subdomain, which name the workspace and its API; required
+// says when --workspace is.
+func (o *clickFunnelsAPIOptions) addWorkspace(cmd *cobra.Command, required string) {
+	cmd.Flags().StringVar(&o.workspace, "workspace", "", "ClickFunnels workspace id, as deliveries name it in workspace_id ("+required+")")
 	cmd.Flags().StringVar(&o.subdomain, "subdomain", "", "the workspace's subdomain: the API is https://SUBDOMAIN.myclickfunnels.com/api/v2")
-	cmd.Flags().StringVar(&o.apiURL, "api-url", "", "the ClickFunnels API's base URL, instead of --subdomain")
 }
 
 // api returns the workspace's API client, or a usage error saying which flag is missing.
@@ -38,7 +46,7 @@ func (o *clickFunnelsAPIOptions) api(stderr io.Writer) (*providerAPI, error) {
 	if !regexp.MustCompile(`^[0-9]+$`).MatchString(o.workspace) {
 		return nil, usagef("--workspace must be the ClickFunnels workspace's numeric id, as deliveries name it in workspace_id; got %q", o.workspace)
 	}
-	if o.token == "" {
+	if o.tokenOr(clickFunnelsTokenEnv) == "" {
 		return nil, usagef("--api-token (or %s) is required: a ClickFunnels API token of the workspace", clickFunnelsTokenEnv)
 	}
 	base := o.apiURL
@@ -48,11 +56,7 @@ func (o *clickFunnelsAPIOptions) api(stderr io.Writer) (*providerAPI, error) {
 	case base == "":
 		base = "https://" + o.subdomain + ".myclickfunnels.com/api/v2"
 	}
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, usagef("--api-url %q is not an http(s) URL", base)
-	}
-	return &providerAPI{name: "ClickFunnels", base: strings.TrimRight(base, "/"), token: o.token, tokenFor: "--api-token",
-		client: http.DefaultClient, stderr: stderr, attempts: maxAPIAttempts}, nil
+	return o.client("ClickFunnels", base, clickFunnelsTokenEnv, stderr)
 }
 
 // outgoingEvent is a ClickFunnels Webhooks::Outgoing::Event, as the API lists it.

@@ -1,250 +1,136 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
-	clickfunnelsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/clickfunnels/v1"
-	optionsv1 "github.com/hooknorm/hooknorm/gen/hooknorm/options/v1"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/proto"
 )
 
-// clickFunnelsEventTypes are the ClickFunnels event types hooknorm knows, as the schema spells
-// them (the first spelling of each case).
-func clickFunnelsEventTypes() []string {
-	var types []string
-	cases := (&clickfunnelsv1.Event{}).ProtoReflect().Descriptor().Oneofs().ByName("event").Fields()
-	for i := range cases.Len() {
-		if spellings := proto.GetExtension(cases.Get(i).Options(), optionsv1.E_EventType).([]string); len(spellings) > 0 {
-			types = append(types, spellings[0])
-		}
-	}
-	slices.Sort(types)
-	return types
-}
-
-// webhookEndpoint is a ClickFunnels Webhooks::Outgoing::Endpoint, as the API answers it.
-type webhookEndpoint struct {
-	ID            json.Number `json:"id"`
-	URL           string      `json:"url"`
-	Name          string      `json:"name"`
-	EventTypeIDs  []string    `json:"event_type_ids"`
-	WebhookSecret string      `json:"webhook_secret"`
-}
-
-// connectOptions are the flags of connect and disconnect.
+// connectOptions are the flags of connect and disconnect, for either provider.
 type connectOptions struct {
-	api         clickFunnelsAPIOptions
-	base        string
-	types       []string
-	secretsPath string
-	dryRun      bool
+	clickFunnels clickFunnelsAPIOptions // --workspace, --subdomain, and --api-token, --api-url for both
+	site         string
+	base         string
+	types        []string
+	secretsPath  string
+	dryRun       bool
 }
 
-// routeURL is hooknormd's ClickFunnels webhook route under --url, with the workspace as
-// ?tenant= (which must agree with the body's workspace_id).
-func (o *connectOptions) routeURL() (string, error) {
+// routeURL is hooknormd's webhook route of provider under --url, with the tenant as ?tenant=
+// (which must agree with the tenant a body names).
+func (o *connectOptions) routeURL(provider, tenant string) (string, error) {
 	u, err := url.Parse(o.base)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
 		return "", usagef("--url must be hooknormd's public base URL, such as https://hooks.example.com; got %q", o.base)
 	}
-	return strings.TrimRight(o.base, "/") + "/v1/webhooks/clickfunnels?tenant=" + url.QueryEscape(o.api.workspace), nil
+	return strings.TrimRight(o.base, "/") + "/v1/webhooks/" + provider + "?tenant=" + url.QueryEscape(tenant), nil
+}
+
+// changed is what a line of output starts with for a change: "would have " in a dry run.
+func (o *connectOptions) changed() string {
+	if o.dryRun {
+		return "would have "
+	}
+	return ""
 }
 
 func (o *connectOptions) add(cmd *cobra.Command, getenv func(string) string) {
-	o.api.add(cmd, getenv)
+	o.clickFunnels.addWorkspace(cmd, "required for clickfunnels")
+	o.clickFunnels.apiAccess.add(cmd, getenv,
+		"the provider's API token: a ClickFunnels API token of the workspace (also "+clickFunnelsTokenEnv+
+			"), or a Webflow site token with sites:read and sites:write (also "+webflowTokenEnv+")",
+		"the provider's API base URL (default: https://SUBDOMAIN.myclickfunnels.com/api/v2, "+webflowAPIBase+")")
+	cmd.Flags().StringVar(&o.site, "site", "", "Webflow site id, as deliveries name it in siteId (required for webflow)")
 	cmd.Flags().StringVar(&o.base, "url", "", "hooknormd's public base URL, such as https://hooks.example.com (required)")
-	cmd.Flags().StringVar(&o.secretsPath, "secrets-file", getenv(secretsFileEnv), "hooknormd's secrets file, where the endpoint's secret is written (also "+secretsFileEnv+"; required)")
+	cmd.Flags().StringVar(&o.secretsPath, "secrets-file", getenv(secretsFileEnv), "hooknormd's secrets file, where the secrets are written (also "+secretsFileEnv+"; required by connect)")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would change, and change nothing")
 }
 
-// findEndpoints lists the workspace's endpoints whose URL is url, following the pagination.
-func findEndpoints(cmd *cobra.Command, cf *providerAPI, workspace, target string) ([]webhookEndpoint, error) {
-	var found []webhookEndpoint
-	after := ""
-	for {
-		query := url.Values{}
-		if after != "" {
-			query.Set("after", after)
+// forProvider checks that the flags given belong to provider: --workspace and --subdomain to
+// ClickFunnels, --site to Webflow.
+func (o *connectOptions) forProvider(cmd *cobra.Command, provider string) error {
+	others := map[string][]string{"clickfunnels": {"site"}, "webflow": {"workspace", "subdomain"}}[provider]
+	for _, name := range others {
+		if cmd.Flags().Changed(name) {
+			return usagef("--%s is not a flag of %s %s: ClickFunnels takes --workspace and --subdomain, Webflow --site", name, cmd.Name(), provider)
 		}
-		var page []webhookEndpoint
-		headers, err := cf.call(cmd.Context(), http.MethodGet, "/workspaces/"+workspace+"/webhooks/outgoing/endpoints", query, nil, &page)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page {
-			if e.URL == target {
-				found = append(found, e)
-			}
-		}
-		next := headers.Get("Pagination-Next")
-		if len(page) == 0 || next == "" || next == after {
-			return found, nil
-		}
-		after = next
 	}
+	return nil
 }
 
 func newConnectCommand(getenv func(string) string) *cobra.Command {
 	var o connectOptions
 	cmd := &cobra.Command{
-		Use:   "connect clickfunnels --workspace ID --subdomain S --url https://hooks.example.com",
-		Short: "Create (or update) the ClickFunnels webhook endpoint of a workspace for hooknormd, and record its secret",
-		Long: `connect creates the workspace's ClickFunnels webhook endpoint for hooknormd's route
+		Use:   "connect clickfunnels|webflow --workspace ID|--site ID --url https://hooks.example.com",
+		Short: "Register hooknormd's webhooks with a ClickFunnels workspace or a Webflow site, and record their secrets",
+		Long: `connect clickfunnels creates the workspace's ClickFunnels webhook endpoint for hooknormd's route
 (URL/v1/webhooks/clickfunnels?tenant=WORKSPACE), subscribed to every event type hooknorm knows or
 those given with --types, and writes the secret ClickFunnels returns into the secrets file under
-the workspace (0600, replaced atomically); then reload hooknormd (SIGHUP). Run again, it finds the
-endpoint by its URL and updates its event types if they differ: it is idempotent. ClickFunnels
-shows an endpoint's secret only when it is created: an endpoint found whose secret the file lacks
-is reported, not recreated. Webflow is not supported yet.`,
+the workspace. Run again, it finds the endpoint by its URL and updates its event types if they
+differ. ClickFunnels shows an endpoint's secret only when it is created: an endpoint found whose
+secret the file lacks is reported, not recreated.
+
+connect webflow creates one webhook of the site per trigger type hooknorm knows (or --types) for
+hooknormd's route (URL/v1/webhooks/webflow?tenant=SITE), and adds the secretKey Webflow returns
+for each to the site's secrets in the secrets file. Run again, it finds the webhooks of each trigger
+type at that URL, leaves them, and creates only those missing; it deletes none. Webflow shows a
+webhook's secretKey only when it is created, and returns none for a webhook made with an OAuth
+app's token (signed with the app's client secret): connect says so, and what to write in the file.
+
+The secrets file is written with mode 0600 and replaced atomically, its other tenants kept; then
+reload hooknormd (kill -HUP). Both are idempotent; --dry-run changes nothing.`,
 		Example: `  hooknorm connect clickfunnels --workspace 42 --subdomain myteam --api-token "$CF_TOKEN" \
+    --url https://hooks.example.com --secrets-file /etc/hooknorm/secrets.json
+  hooknorm connect webflow --site 5f0c8f2a9d1e4b0012345678 --api-token "$WEBFLOW_SITE_TOKEN" \
     --url https://hooks.example.com --secrets-file /etc/hooknorm/secrets.json`,
-		Args: clickFunnelsOnly("connect"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cf, err := o.api.api(cmd.ErrOrStderr())
-			if err != nil {
+		Args: oneProvider("connect"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.forProvider(cmd, args[0]); err != nil {
 				return err
 			}
-			target, err := o.routeURL()
-			if err != nil {
-				return err
+			if args[0] == "webflow" {
+				return connectWebflow(cmd, &o)
 			}
-			if o.secretsPath == "" {
-				return usagef("--secrets-file (or %s) is required: connect writes the endpoint's secret there", secretsFileEnv)
-			}
-			file, err := readSecretsFile(o.secretsPath)
-			if err != nil {
-				return err
-			}
-			types := o.types
-			if len(types) == 0 {
-				types = clickFunnelsEventTypes()
-			}
-			slices.Sort(types)
-			found, err := findEndpoints(cmd, cf, o.api.workspace, target)
-			if err != nil {
-				return err
-			}
-			out, prefix := cmd.OutOrStdout(), ""
-			if o.dryRun {
-				prefix = "would have "
-			}
-			if len(found) > 0 {
-				e := found[0]
-				have := slices.Sorted(slices.Values(e.EventTypeIDs))
-				if slices.Equal(have, types) {
-					fmt.Fprintf(out, "unchanged: endpoint %s (%s) with %d event types\n", e.ID, target, len(types))
-				} else {
-					if !o.dryRun {
-						body := map[string]any{"webhooks_outgoing_endpoint": map[string]any{"event_type_ids": types}}
-						if _, err := cf.call(cmd.Context(), http.MethodPut, "/webhooks/outgoing/endpoints/"+e.ID.String(), nil, body, nil); err != nil {
-							return err
-						}
-					}
-					fmt.Fprintf(out, "%supdated: endpoint %s (%s): %d event types, was %d\n", prefix, e.ID, target, len(types), len(have))
-				}
-				if len(file["clickfunnels"][o.api.workspace].Secrets) == 0 {
-					return fmt.Errorf("the secrets file %s has no secret for workspace %s, and ClickFunnels shows an endpoint's secret only when it is created: "+
-						"copy it from Workspace Settings > Webhooks into the file, or run hooknorm disconnect, then connect", o.secretsPath, o.api.workspace)
-				}
-				return nil
-			}
-			if o.dryRun {
-				fmt.Fprintf(out, "would have created: an endpoint for %s with %d event types, its secret written to %s\n", target, len(types), o.secretsPath)
-				return nil
-			}
-			body := map[string]any{"webhooks_outgoing_endpoint": map[string]any{"url": target, "name": "hooknorm", "event_type_ids": types, "api_version": 2}}
-			var created webhookEndpoint
-			if _, err := cf.call(cmd.Context(), http.MethodPost, "/workspaces/"+o.api.workspace+"/webhooks/outgoing/endpoints", nil, body, &created); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "created: endpoint %s (%s) with %d event types\n", created.ID, target, len(types))
-			if created.WebhookSecret == "" {
-				return fmt.Errorf("ClickFunnels returned no webhook_secret for endpoint %s: copy it from Workspace Settings > Webhooks into %s", created.ID, o.secretsPath)
-			}
-			file.addSecret("clickfunnels", o.api.workspace, created.WebhookSecret)
-			if err := file.write(o.secretsPath); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "wrote: the secret of workspace %s to %s; reload hooknormd (kill -HUP) to use it\n", o.api.workspace, o.secretsPath)
-			return nil
+			return connectClickFunnels(cmd, &o)
 		},
 	}
 	o.add(cmd, getenv)
-	cmd.Flags().StringSliceVar(&o.types, "types", nil, "event types to subscribe to, comma-separated (default: every one hooknorm knows; see hooknorm types)")
+	cmd.Flags().StringSliceVar(&o.types, "types", nil, "event types (ClickFunnels) or trigger types (Webflow) to subscribe to, comma-separated (default: every one hooknorm knows; see hooknorm types)")
 	return cmd
 }
 
 func newDisconnectCommand(getenv func(string) string) *cobra.Command {
 	var o connectOptions
 	cmd := &cobra.Command{
-		Use:   "disconnect clickfunnels --workspace ID --subdomain S --url https://hooks.example.com",
-		Short: "Delete the ClickFunnels webhook endpoints connect made for hooknormd, and the workspace's secrets",
-		Long: `disconnect deletes the workspace's webhook endpoints whose URL is hooknormd's route under --url
-(those connect made), and removes the workspace's entry from the secrets file; then reload
-hooknormd (SIGHUP). Run again, it finds nothing to do.`,
-		Example: `  hooknorm disconnect clickfunnels --workspace 42 --subdomain myteam --url https://hooks.example.com --secrets-file /etc/hooknorm/secrets.json`,
-		Args:    clickFunnelsOnly("disconnect"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cf, err := o.api.api(cmd.ErrOrStderr())
-			if err != nil {
+		Use:   "disconnect clickfunnels|webflow --workspace ID|--site ID --url https://hooks.example.com",
+		Short: "Delete the webhooks connect made for hooknormd, and their tenant's secrets",
+		Long: `disconnect deletes the workspace's ClickFunnels webhook endpoints, or the Webflow site's webhooks,
+whose URL is hooknormd's route under --url (those connect made), and removes the tenant's entry
+from the secrets file; then reload hooknormd (SIGHUP). A Webflow site's entry is kept while other
+webhooks of the site still point at hooknormd's Webflow routes. Run again, it finds nothing to do.`,
+		Example: `  hooknorm disconnect clickfunnels --workspace 42 --subdomain myteam --url https://hooks.example.com --secrets-file /etc/hooknorm/secrets.json
+  hooknorm disconnect webflow --site 5f0c8f2a9d1e4b0012345678 --url https://hooks.example.com --secrets-file /etc/hooknorm/secrets.json`,
+		Args: oneProvider("disconnect"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.forProvider(cmd, args[0]); err != nil {
 				return err
 			}
-			target, err := o.routeURL()
-			if err != nil {
-				return err
+			if args[0] == "webflow" {
+				return disconnectWebflow(cmd, &o)
 			}
-			found, err := findEndpoints(cmd, cf, o.api.workspace, target)
-			if err != nil {
-				return err
-			}
-			out, prefix := cmd.OutOrStdout(), ""
-			if o.dryRun {
-				prefix = "would have "
-			}
-			for _, e := range found {
-				if !o.dryRun {
-					_, err := cf.call(cmd.Context(), http.MethodDelete, "/webhooks/outgoing/endpoints/"+e.ID.String(), nil, nil, nil)
-					if err != nil && !isAPIStatus(err, http.StatusNotFound) {
-						return err
-					}
-				}
-				fmt.Fprintf(out, "%sdeleted: endpoint %s (%s)\n", prefix, e.ID, target)
-			}
-			if o.secretsPath != "" {
-				file, err := readSecretsFile(o.secretsPath)
-				if err != nil {
-					return err
-				}
-				if file.remove("clickfunnels", o.api.workspace) {
-					if !o.dryRun {
-						if err := file.write(o.secretsPath); err != nil {
-							return err
-						}
-					}
-					fmt.Fprintf(out, "%sremoved: workspace %s from %s; reload hooknormd (kill -HUP)\n", prefix, o.api.workspace, o.secretsPath)
-				}
-			}
-			if len(found) == 0 {
-				fmt.Fprintf(out, "no endpoint of workspace %s points at %s\n", o.api.workspace, target)
-			}
-			return nil
+			return disconnectClickFunnels(cmd, &o)
 		},
 	}
 	o.add(cmd, getenv)
 	return cmd
 }
 
-// clickFunnelsOnly accepts one argument, clickfunnels.
-func clickFunnelsOnly(command string) cobra.PositionalArgs {
+// oneProvider accepts one argument, clickfunnels or webflow.
+func oneProvider(command string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != 1 || args[0] != "clickfunnels" {
-			return usagef("%s takes one provider, clickfunnels (webflow is not supported yet); got %q", command, strings.Join(args, " "))
+		if len(args) != 1 || (args[0] != "clickfunnels" && args[0] != "webflow") {
+			return usagef("%s takes one provider, clickfunnels or webflow; got %q", command, strings.Join(args, " "))
 		}
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/spf13/cobra"
 )
 
 // providerAPI calls a provider's REST API (ClickFunnels' or Webflow's) with a bearer token, as
@@ -22,13 +23,45 @@ import (
 // delay, and says each retry on stderr. Any other error answer ends the call with what the
 // provider said.
 type providerAPI struct {
-	name     string // "ClickFunnels", for messages
+	name     string // "ClickFunnels" or "Webflow", for messages
 	base     string // the API's base URL, without a trailing slash
 	token    string
 	tokenFor string // the flag that gives the token, for messages
 	client   *http.Client
 	stderr   io.Writer
 	attempts int // tries per call, the first included
+}
+
+// apiAccess are the flags that reach a provider's API: --api-token, or else the provider's
+// variable, read when the command runs so that no token shows in --help; and --api-url, the API's
+// base URL when it is not the provider's own.
+type apiAccess struct {
+	token, apiURL string
+	getenv        func(string) string
+}
+
+func (a *apiAccess) add(cmd *cobra.Command, getenv func(string) string, tokenUsage, urlUsage string) {
+	a.getenv = getenv
+	cmd.Flags().StringVar(&a.token, "api-token", "", tokenUsage)
+	cmd.Flags().StringVar(&a.apiURL, "api-url", "", urlUsage)
+}
+
+// tokenOr is --api-token, or else the variable env.
+func (a *apiAccess) tokenOr(env string) string {
+	if a.token == "" && a.getenv != nil {
+		return a.getenv(env)
+	}
+	return a.token
+}
+
+// client returns the client of the named provider's API at base, with the token of --api-token
+// or env.
+func (a *apiAccess) client(name, base, env string, stderr io.Writer) (*providerAPI, error) {
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, usagef("--api-url %q is not an http(s) URL", base)
+	}
+	return &providerAPI{name: name, base: strings.TrimRight(base, "/"), token: a.tokenOr(env), tokenFor: "--api-token (or " + env + ")",
+		client: http.DefaultClient, stderr: stderr, attempts: maxAPIAttempts}, nil
 }
 
 // maxAPIAttempts is how many times a call to a provider's API is tried before it fails.
