@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
@@ -55,7 +56,8 @@ type Delivery struct {
 	Deadline time.Time
 }
 
-// Session hands a consumer's events to one worker. Next is called from one goroutine at a time.
+// Session hands a consumer's events to one worker. Next and Close are called from one goroutine
+// at a time; Pending from any.
 type Session struct {
 	m        *Manager
 	spec     Spec
@@ -69,7 +71,7 @@ type Session struct {
 	batch    jetstream.MessageBatch
 	redriven bool // the batch comes from the redrive queue
 	lastLook time.Time
-	pending  uint64
+	pending  atomic.Uint64 // read by heartbeats while Next runs
 }
 
 // Attach attaches a worker that holds at most maxUnacknowledged events (0: the default) to the
@@ -96,7 +98,8 @@ func (m *Manager) Attach(ctx context.Context, name string, maxUnacknowledged int
 		return nil, unavailable("attaching to the consumer's redrive queue", err)
 	}
 	s := &Session{m: m, spec: spec, id: nuid.Next(), max: maxUnacknowledged, events: events, redrive: redrive,
-		settled: make(chan *nats.Msg, 4*maxUnacknowledged+16), held: map[string]time.Time{}, pending: info.NumPending}
+		settled: make(chan *nats.Msg, 4*maxUnacknowledged+16), held: map[string]time.Time{}}
+	s.pending.Store(info.NumPending)
 	if s.sub, err = m.conn.ChanSubscribe(sessionRoot+"."+s.id, s.settled); err != nil {
 		return nil, unavailable("attaching to the consumer", err)
 	}
@@ -107,7 +110,7 @@ func (m *Manager) Attach(ctx context.Context, name string, maxUnacknowledged int
 func (s *Session) Spec() Spec { return s.spec }
 
 // Pending is how many events the consumer had yet to hand out, as last counted.
-func (s *Session) Pending() uint64 { return s.pending }
+func (s *Session) Pending() uint64 { return s.pending.Load() }
 
 // Next returns the next event for the worker, once it holds fewer than it may. It blocks until
 // there is one or ctx ends; a consumer deleted meanwhile ends it with CONSUMER_NOT_FOUND.
@@ -216,7 +219,7 @@ func (s *Session) take(ctx context.Context, msg jetstream.Msg) (Delivery, bool, 
 		if rec, err = eventlog.RecordOf(msg); err != nil {
 			return Delivery{}, false, err
 		}
-		s.pending = meta.NumPending
+		s.pending.Store(meta.NumPending)
 		if !s.spec.Filter.WantsType(rec.Type) {
 			_ = msg.Ack()
 			return Delivery{}, false, nil

@@ -31,15 +31,22 @@ func (c *Consumers) Consume(req *hooknormv1.ConsumeRequest, stream hooknormv1.Co
 	if err != nil {
 		return c.failed(ctx, err)
 	}
-	defer session.Close()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	type next struct {
 		delivery consumers.Delivery
 		err      error
 	}
 	deliveries := make(chan next)
+	// The session is read by one goroutine at a time: it is closed once the one calling Next has
+	// returned.
+	nextDone := make(chan struct{})
+	defer func() {
+		cancel()
+		<-nextDone
+		session.Close()
+	}()
 	go func() {
+		defer close(nextDone)
 		for {
 			d, err := session.Next(ctx)
 			select {
