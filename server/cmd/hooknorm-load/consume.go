@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/client"
+	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/consumers"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"

@@ -16,8 +16,9 @@ var (
 	testFunc = regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`)
 )
 
-// TestPromisesNameRealTests checks that every test the pages cite, such as those that pin what the
-// log promises in docs/operations.md, is a test function in the repository: a renamed or removed
+// TestPromisesNameRealTests checks that every test the pages cite (the README, every page of
+// docs/, examples/README.md and BENCHMARKS.md), such as those that pin what the log promises in
+// docs/operations.md, is a test function in the repository: a renamed or removed
 // test must take its promise with it.
 func TestPromisesNameRealTests(t *testing.T) {
 	defined := map[string]bool{}
@@ -37,7 +38,15 @@ func TestPromisesNameRealTests(t *testing.T) {
 		}
 	}
 	cited := 0
-	for _, page := range []string{"README.md", "docs/operations.md", "docs/README.md", "examples/README.md"} {
+	docs, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"README.md", "examples/README.md", "BENCHMARKS.md"}
+	for _, doc := range docs {
+		pages = append(pages, filepath.Join("docs", filepath.Base(doc)))
+	}
+	for _, page := range pages {
 		text, err := os.ReadFile(filepath.Join(root, page))
 		if err != nil {
 			t.Fatal(err)
