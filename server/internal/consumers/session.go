@@ -124,6 +124,12 @@ func (s *Session) Next(ctx context.Context) (Delivery, error) {
 				if !ok {
 					err := s.batch.Error()
 					s.batch = nil
+					if s.redriven {
+						// The next look at the redrive queue is redriveCheck after this one ended, not
+						// after it began: a queue slow to answer (a NATS server under load, a leader
+						// being elected) must not take every turn from the consumer's own events.
+						s.lastLook = time.Now()
+					}
 					if err != nil {
 						if err := s.failed(ctx, err, &failingSince); err != nil {
 							return Delivery{}, err

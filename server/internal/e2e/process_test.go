@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -103,12 +104,24 @@ func startProcess(t *testing.T, args ...string) *process {
 	return p
 }
 
-// showLogsIfFailed has the test print the process's log when it ends failed.
+// showLogsIfFailed has the test print the process's log when it ends failed, with the stacks of
+// all its goroutines when it is still running (SIGQUIT makes Go print them), to show where it
+// was stuck.
 func (p *process) showLogsIfFailed(t *testing.T) {
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("hooknormd:\n%s", p.logs)
+		if !t.Failed() {
+			return
 		}
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		t.Logf("hooknormd:\n%s", p.logs)
 	})
 }
 
