@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/spf13/cobra"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -83,7 +78,7 @@ filter flags choose, from where the start flags say (new events only when none i
 			if err != nil {
 				return conn.explain(err)
 			}
-			return writeMessageLine(cmd.OutOrStdout(), created)
+			return writeJSONLine(cmd.OutOrStdout(), created)
 		},
 	}
 	fl := cmd.Flags()
@@ -110,7 +105,7 @@ func newConsumersListCommand(conn *connection) *cobra.Command {
 				return conn.explain(err)
 			}
 			for _, consumer := range all {
-				if err := writeMessageLine(cmd.OutOrStdout(), consumer); err != nil {
+				if err := writeJSONLine(cmd.OutOrStdout(), consumer); err != nil {
 					return err
 				}
 			}
@@ -134,7 +129,7 @@ func newConsumersGetCommand(conn *connection) *cobra.Command {
 			if err != nil {
 				return conn.explain(err)
 			}
-			return writeMessageLine(cmd.OutOrStdout(), consumer)
+			return writeJSONLine(cmd.OutOrStdout(), consumer)
 		},
 	}
 }
@@ -177,7 +172,7 @@ func newConsumersDeadLettersCommand(conn *connection) *cobra.Command {
 					return conn.explain(err)
 				}
 				for _, d := range letters {
-					if err := writeMessageLine(cmd.OutOrStdout(), d); err != nil {
+					if err := writeJSONLine(cmd.OutOrStdout(), d); err != nil {
 						return err
 					}
 					after = d.GetSequence()
@@ -225,19 +220,4 @@ func exactlyOneName(_ *cobra.Command, args []string) error {
 		return usagef("give the consumer's name, and only it (got %d arguments)", len(args))
 	}
 	return nil
-}
-
-// writeMessageLine prints a message as one line of JSON.
-func writeMessageLine(w io.Writer, m proto.Message) error {
-	compact, err := protojson.Marshal(m)
-	if err != nil {
-		return err
-	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, compact); err != nil {
-		return err
-	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
-	return err
 }

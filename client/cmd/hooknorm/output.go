@@ -7,6 +7,7 @@ import (
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // writeJSON prints the event as indented protojson, with stable spacing.
@@ -24,9 +25,9 @@ func writeJSON(w io.Writer, event *hooknormv1.Event) error {
 	return err
 }
 
-// writeJSONLine prints the event as one line of JSON.
-func writeJSONLine(w io.Writer, event *hooknormv1.Event) error {
-	compact, err := protojson.Marshal(event)
+// writeJSONLine prints a message (an event, a consumer, a dead letter) as one line of JSON.
+func writeJSONLine(w io.Writer, m proto.Message) error {
+	compact, err := protojson.Marshal(m)
 	if err != nil {
 		return err
 	}
