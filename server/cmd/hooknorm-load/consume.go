@@ -14,7 +14,6 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
-	"github.com/hooknorm/hooknorm/server/internal/transport"
 )
 
 // The consume measurement (-consume N) stores N copies of the 12 KB ClickFunnels order in a
@@ -41,28 +40,19 @@ func measureConsume(n int, workerCounts []int, fsync eventlog.Fsync) ([]consumeR
 		return nil, err
 	}
 	defer closeDomain()
-	logger := slog.New(slog.DiscardHandler)
 	measured := metrics.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	groups, err := consumers.Open(ctx, eventLog, measured.ConsumerCounters(), logger)
+	groups, err := consumers.Open(ctx, eventLog, measured.ConsumerCounters(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
 	measured.WatchConsumers(groups.Stats)
-	srv, err := transport.Start(ctx, transport.Config{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
-		TracerProvider: tracerProvider, Consumers: service.NewConsumers(groups, service.DefaultHeartbeat),
-	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured}), logger)
+	srv, err := startHooknorm(eventLog, normalizer, hooknormOptions{metrics: measured, consumers: service.NewConsumers(groups, service.DefaultHeartbeat)})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		stop, done := context.WithTimeout(context.Background(), 20*time.Second)
-		defer done()
-		srv.Shutdown(stop)
-	}()
+	defer stopHooknorm(srv)
 	if err := storeOrders(ctx, eventLog, normalizer, n); err != nil {
 		return nil, err
 	}

@@ -34,11 +34,8 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
-	"github.com/hooknorm/hooknorm/server/internal/metrics"
 	"github.com/hooknorm/hooknorm/server/internal/normalize"
-	"github.com/hooknorm/hooknorm/server/internal/service"
 	"github.com/hooknorm/hooknorm/server/internal/telemetry"
-	"github.com/hooknorm/hooknorm/server/internal/transport"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -502,21 +499,11 @@ func measureHooknorm(deliveries []delivery, concurrency int, d time.Duration, su
 		return result{}, err
 	}
 	defer closeDomain()
-	logger := slog.New(slog.DiscardHandler)
-	measured := metrics.New() // as hooknormd runs: metrics on
-	srv, err := transport.Start(context.Background(), transport.Config{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
-		TracerProvider: tracerProvider,
-	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured}), logger)
+	srv, err := startHooknorm(eventLog, normalizer, hooknormOptions{})
 	if err != nil {
 		return result{}, err
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}()
+	defer stopHooknorm(srv)
 
 	arrivals, stop, err := subscribe(srv.GRPCAddr(), subscribers)
 	if err != nil {

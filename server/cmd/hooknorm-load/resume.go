@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"sync"
@@ -17,11 +16,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/fixtures"
-	"github.com/hooknorm/hooknorm/server/internal/metrics"
-	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/procstat"
-	"github.com/hooknorm/hooknorm/server/internal/service"
-	"github.com/hooknorm/hooknorm/server/internal/transport"
 )
 
 // resumeFixture is the delivery a resume measurement stores: the ClickFunnels order, about 12 KB,
@@ -46,7 +41,7 @@ func measureResume(subscribers, behind, ring int, fsync eventlog.Fsync) (resumeR
 		return resumeResult{}, err
 	}
 	defer closeDomain()
-	srv, err := startHooknorm(eventLog, normalizer, ring)
+	srv, err := startHooknorm(eventLog, normalizer, hooknormOptions{ring: ring})
 	if err != nil {
 		return resumeResult{}, err
 	}
@@ -56,7 +51,7 @@ func measureResume(subscribers, behind, ring int, fsync eventlog.Fsync) (resumeR
 	if err != nil {
 		return resumeResult{}, err
 	}
-	if srv, err = startHooknorm(eventLog, normalizer, ring); err != nil {
+	if srv, err = startHooknorm(eventLog, normalizer, hooknormOptions{ring: ring}); err != nil {
 		return resumeResult{}, err
 	}
 	defer stopHooknorm(srv)
@@ -137,24 +132,6 @@ func resumeOne(ctx context.Context, api hooknormv1.WebhookServiceClient, cursor,
 		want++
 	}
 	return nil
-}
-
-// startHooknorm serves eventLog as hooknormd does, with metrics, on free loopback ports, its
-// fan-out hub keeping ring events (hooknormd's default when 0).
-func startHooknorm(eventLog *eventlog.Log, normalizer *normalize.Normalizer, ring int) (*transport.Server, error) {
-	measured := metrics.New()
-	return transport.Start(context.Background(), transport.Config{
-		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxBodyBytes: normalize.DefaultMaxBytes,
-		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, Metrics: measured,
-		TracerProvider: tracerProvider,
-	}, service.NewWebhooks(normalizer, service.Options{Log: eventLog, Metrics: measured, HubRing: ring}), slog.New(slog.DiscardHandler))
-}
-
-// stopHooknorm shuts srv down as hooknormd does at SIGTERM, which also stops its service.
-func stopHooknorm(srv *transport.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
 }
 
 // postOrders stores n copies of the resume fixture, each with an event id of its own.
