@@ -12,7 +12,6 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/consumers"
 	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 	"github.com/hooknorm/hooknorm/server/internal/metrics"
-	"github.com/hooknorm/hooknorm/server/internal/normalize"
 	"github.com/hooknorm/hooknorm/server/internal/service"
 )
 
@@ -53,7 +52,7 @@ func measureConsume(n int, workerCounts []int, fsync eventlog.Fsync) ([]consumeR
 		return nil, err
 	}
 	defer stopHooknorm(srv)
-	if err := storeOrders(ctx, eventLog, normalizer, n); err != nil {
+	if err := postOrders("http://"+srv.HTTPAddr(), n); err != nil {
 		return nil, err
 	}
 
@@ -72,33 +71,6 @@ func measureConsume(n int, workerCounts []int, fsync eventlog.Fsync) ([]consumeR
 		results = append(results, r)
 	}
 	return results, nil
-}
-
-// storeOrders stores n copies of the order fixture, each an event of its own.
-func storeOrders(ctx context.Context, eventLog *eventlog.Log, normalizer *normalize.Normalizer, n int) error {
-	deliveries, err := loadDeliveries()
-	if err != nil {
-		return err
-	}
-	var order delivery
-	for _, d := range deliveries {
-		if d.name == orderFixture {
-			order = d
-		}
-	}
-	if order.name == "" {
-		return fmt.Errorf("no fixture %s", orderFixture)
-	}
-	for i := range n {
-		event, err := normalizer.Normalize(normalize.Delivery{Source: hooknormv1.Source_SOURCE_CLICKFUNNELS, Body: order.unique(int64(i)), ReceivedAt: time.Now()})
-		if err != nil {
-			return err
-		}
-		if _, err := eventLog.Append(ctx, event); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // subscribeAll reads every stored event with one subscription, from the earliest to the head.

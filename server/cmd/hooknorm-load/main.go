@@ -45,7 +45,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// orderFixture is the 12 KB ClickFunnels order, the delivery the pinned measurement posts by default.
+// orderFixture is the 12 KB ClickFunnels order, the largest realistic delivery: the one the resume
+// and consume measurements store, and the pinned measurement posts by default.
 const orderFixture = "clickfunnels/order_created.v2"
 
 // tracerProvider is the one hooknormd is measured with, set up as hooknormd sets it up.

@@ -19,10 +19,6 @@ import (
 	"github.com/hooknorm/hooknorm/server/internal/procstat"
 )
 
-// resumeFixture is the delivery a resume measurement stores: the ClickFunnels order, about 12 KB,
-// the largest realistic one.
-const resumeFixture = "clickfunnels/order_created.v2"
-
 // resumeResult is a resume measurement: how long until every subscriber had caught up, and the
 // process's resident memory before they resumed and at its peak while they did. The process holds
 // the subscribers too; they read only each event's sequence (see glance).
@@ -134,7 +130,8 @@ func resumeOne(ctx context.Context, api hooknormv1.WebhookServiceClient, cursor,
 	return nil
 }
 
-// postOrders stores n copies of the resume fixture, each with an event id of its own.
+// postOrders stores n copies of the order fixture through the webhook route at base, each with an
+// event id of its own.
 func postOrders(base string, n int) error {
 	all, err := fixtures.All()
 	if err != nil {
@@ -142,17 +139,17 @@ func postOrders(base string, n int) error {
 	}
 	var order map[string]any
 	for _, f := range all {
-		if f.Name == resumeFixture {
+		if f.Name == orderFixture {
 			if err := json.Unmarshal(f.Body, &order); err != nil {
 				return err
 			}
 		}
 	}
 	if order == nil {
-		return fmt.Errorf("no fixture %s", resumeFixture)
+		return fmt.Errorf("no fixture %s", orderFixture)
 	}
 	for i := range n {
-		order["event_id"] = fmt.Sprintf("resume-%d", i)
+		order["event_id"] = fmt.Sprintf("order-%d", i)
 		body, err := json.Marshal(order)
 		if err != nil {
 			return err
