@@ -40,12 +40,7 @@ func TestClusterFullDisksAreReportedAndRecoveredFrom(t *testing.T) {
 		mounts, storeDirs = append(mounts, mount), append(storeDirs, filepath.Join(mount, "jetstream"))
 	}
 	cluster := startClusterOn(t, storeDirs, nil)
-	grpcAddr, httpAddr := freePort(t), freePort(t)
-	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
-		"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--max-body-bytes", "65536")
-	t.Cleanup(proc.kill)
-	proc.showLogsIfFailed(t)
-	url := "http://" + httpAddr
+	proc, grpcAddr, url := startOnCluster(t, cluster.urls, "--max-body-bytes", "65536")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 15 * time.Second}
@@ -141,12 +136,7 @@ func TestClusterStorageLimitIsNamed(t *testing.T) {
 	}
 	storeDirs := []string{t.TempDir(), t.TempDir(), t.TempDir()}
 	cluster := startClusterOn(t, storeDirs, func(o *server.Options) { o.JetStreamMaxStore = 4 << 20 })
-	httpAddr := freePort(t)
-	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
-		"--grpc-addr", freePort(t), "--http-addr", httpAddr, "--max-body-bytes", "65536")
-	t.Cleanup(proc.kill)
-	proc.showLogsIfFailed(t)
-	url := "http://" + httpAddr
+	proc, _, url := startOnCluster(t, cluster.urls, "--max-body-bytes", "65536")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 15 * time.Second}
@@ -199,12 +189,7 @@ func TestClusterOutageIsReportedAndSubscribersReadOn(t *testing.T) {
 		t.Skip("runs a three-node NATS cluster and a child process")
 	}
 	cluster := startRestartableCluster(t, 3)
-	grpcAddr, httpAddr := freePort(t), freePort(t)
-	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
-		"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--heartbeat-interval", "200ms")
-	t.Cleanup(proc.kill)
-	proc.showLogsIfFailed(t)
-	url := "http://" + httpAddr
+	proc, grpcAddr, url := startOnCluster(t, cluster.urls, "--heartbeat-interval", "200ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 15 * time.Second}

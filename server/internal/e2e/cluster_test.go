@@ -268,3 +268,15 @@ func TestClusterLosesNothingWhenANodeStops(t *testing.T) {
 	}
 	t.Logf("%d deliveries acknowledged on two replicas, each repeated on the other, one of three NATS nodes stopped; read back once each in order", len(acked))
 }
+
+// startOnCluster runs hooknormd on the NATS servers at urls, with three copies of the log, on free
+// ports and with more flags; it is killed when the test ends, showing its log if the test failed.
+func startOnCluster(t *testing.T, urls []string, more ...string) (proc *process, grpcAddr, url string) {
+	t.Helper()
+	grpcAddr, httpAddr := freePort(t), freePort(t)
+	proc = startProcess(t, append([]string{"--nats-url", strings.Join(urls, ","), "--nats-replicas", "3",
+		"--grpc-addr", grpcAddr, "--http-addr", httpAddr}, more...)...)
+	t.Cleanup(proc.kill)
+	proc.showLogsIfFailed(t)
+	return proc, grpcAddr, "http://" + httpAddr
+}

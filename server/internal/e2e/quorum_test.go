@@ -26,11 +26,7 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 		t.Skip("runs a three-node NATS cluster and a child process")
 	}
 	cluster := startRestartableCluster(t, 3)
-	grpcAddr, httpAddr := freePort(t), freePort(t)
-	proc := startProcess(t, "--nats-url", strings.Join(cluster.urls, ","), "--nats-replicas", "3",
-		"--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--heartbeat-interval", "200ms")
-	defer proc.kill()
-	url := "http://" + httpAddr
+	_, grpcAddr, url := startOnCluster(t, cluster.urls, "--heartbeat-interval", "200ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	client := &http.Client{Timeout: 15 * time.Second}
@@ -78,7 +74,6 @@ func TestClusterQuorumLossRefusesThenRecovers(t *testing.T) {
 	}
 	defer conn.Close()
 	seen := replayAll(ctx, t, conn)
-	proc.showLogsIfFailed(t)
 	for id := range acked {
 		if seen[id] != 1 {
 			t.Errorf("acknowledged event %s is in the log %d times", id, seen[id])
