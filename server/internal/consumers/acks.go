@@ -12,9 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// ackTimeout bounds how long JetStream may take to confirm an ack, a nack or a termination.
-const ackTimeout = 5 * time.Second
-
 // MaxAckTokens is how many events one Ack may acknowledge.
 const MaxAckTokens = 1000
 
@@ -82,7 +79,10 @@ func (m *Manager) Nack(ctx context.Context, name, text string, delay time.Durati
 		return true, m.settle(ctx, name, t, []byte("+TERM"))
 	}
 	if errText != "" {
-		if _, err := m.kv.Put(ctx, errorKey(name, t.sequence), []byte(errText)); err != nil {
+		putCtx, cancel := bounded(ctx)
+		_, err := m.kv.Put(putCtx, errorKey(name, t.sequence), []byte(errText))
+		cancel()
+		if err != nil {
 			return false, unavailable("keeping the event's error", err)
 		}
 	}
@@ -95,7 +95,7 @@ func (m *Manager) Nack(ctx context.Context, name, text string, delay time.Durati
 
 // settle sends JetStream an ack, nack or termination of a delivery and waits for it to confirm.
 func (m *Manager) settle(ctx context.Context, name string, t token, payload []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, ackTimeout)
+	ctx, cancel := bounded(ctx)
 	defer cancel()
 	_, err := m.conn.RequestWithContext(ctx, t.subject, payload)
 	switch {

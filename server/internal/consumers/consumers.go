@@ -126,6 +126,20 @@ func (m *Manager) setUp(ctx context.Context, replicas int) error {
 	return nil
 }
 
+// requestTimeout bounds each request this package makes of NATS, whatever the caller's context
+// allows. An answer can be lost (the request went to a server that stopped, or a consumer leader
+// changed meanwhile), and a worker's session lives as long as its stream: without the bound, a
+// session waited for such an answer until the worker left, while its events waited for it.
+const requestTimeout = 5 * time.Second
+
+// listTimeout bounds a listing of consumers or keys, which takes one request per page.
+const listTimeout = 30 * time.Second
+
+// bounded returns ctx bounded by requestTimeout, for one request.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, requestTimeout)
+}
+
 // unavailable wraps a failure to reach NATS.
 func unavailable(doing string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

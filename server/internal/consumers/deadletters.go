@@ -46,11 +46,14 @@ type DeadLetter struct {
 // last delivery met.
 func (m *Manager) bury(ctx context.Context, name string, seq, deliveries uint64, lastError string) error {
 	d := DeadLetter{Sequence: seq, Deliveries: deliveries, LastError: lastError, DeadAt: time.Now().UTC()}
-	if msg, err := m.events.GetMsg(ctx, seq); err == nil {
+	if msg, err := m.stored(ctx, seq); err == nil {
 		d.Type = eventlog.RecordOfStored(msg).Type
 	}
 	data, _ := json.Marshal(d) // plain values: cannot fail
-	if _, err := m.kv.Put(ctx, deadKey(name, seq), data); err != nil {
+	putCtx, cancel := bounded(ctx)
+	_, err := m.kv.Put(putCtx, deadKey(name, seq), data)
+	cancel()
+	if err != nil {
 		return unavailable("recording a dead letter", err)
 	}
 	m.forgetError(ctx, name, seq)
@@ -60,6 +63,8 @@ func (m *Manager) bury(ctx context.Context, name string, seq, deliveries uint64,
 
 // lastError returns the error the last nack of the event at seq gave, if any.
 func (m *Manager) lastError(ctx context.Context, name string, seq uint64) string {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	entry, err := m.kv.Get(ctx, errorKey(name, seq))
 	if err != nil {
 		return ""
@@ -69,13 +74,15 @@ func (m *Manager) lastError(ctx context.Context, name string, seq uint64) string
 
 // forgetError removes the error a nack of the event at seq left, if any.
 func (m *Manager) forgetError(ctx context.Context, name string, seq uint64) {
-	if err := m.kv.Purge(ctx, errorKey(name, seq)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	if err := m.purge(ctx, errorKey(name, seq)); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		m.logger.Debug("a consumer's last error could not be removed", "consumer", name, "sequence", seq, "error", err)
 	}
 }
 
 // keys returns the keys of the bucket that match filter, sorted.
 func (m *Manager) keys(ctx context.Context, filter string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
 	lister, err := m.kv.ListKeysFiltered(ctx, filter)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoKeysFound) {
@@ -109,7 +116,9 @@ func (m *Manager) DeadLetters(ctx context.Context, name string, after uint64, li
 		if len(letters) == limit {
 			return letters, true, nil
 		}
-		entry, err := m.kv.Get(ctx, key)
+		getCtx, cancel := bounded(ctx)
+		entry, err := m.kv.Get(getCtx, key)
+		cancel()
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // redriven meanwhile
 		} else if err != nil {
@@ -148,12 +157,29 @@ func (m *Manager) Redrive(ctx context.Context, name string, sequences []uint64) 
 	}
 	for _, key := range keys {
 		seq, _ := strconv.ParseUint(key[strings.LastIndexByte(key, '.')+1:], 10, 64)
-		if _, err := m.js.Publish(ctx, redriveSubject(name), []byte(strconv.FormatUint(seq, 10))); err != nil {
+		pubCtx, cancel := bounded(ctx)
+		_, err := m.js.Publish(pubCtx, redriveSubject(name), []byte(strconv.FormatUint(seq, 10)))
+		cancel()
+		if err != nil {
 			return 0, unavailable("redriving a dead letter", err)
 		}
-		if err := m.kv.Purge(ctx, key); err != nil {
+		if err := m.purge(ctx, key); err != nil {
 			return 0, unavailable("redriving a dead letter", err)
 		}
 	}
 	return len(keys), nil
+}
+
+// stored reads the event at seq from the log.
+func (m *Manager) stored(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	return m.events.GetMsg(ctx, seq, opts...)
+}
+
+// purge removes key from the consumers bucket.
+func (m *Manager) purge(ctx context.Context, key string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	return m.kv.Purge(ctx, key)
 }

@@ -73,7 +73,9 @@ func (m *Manager) Create(ctx context.Context, spec Spec, start eventlog.Start) (
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
 	// The redrive consumer first: a consumer that exists has one.
-	if _, err := m.redrive.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	askCtx, cancel := context.WithTimeout(ctx, 2*requestTimeout) // two requests
+	defer cancel()
+	if _, err := m.redrive.CreateOrUpdateConsumer(askCtx, jetstream.ConsumerConfig{
 		Durable:       spec.Name,
 		Description:   "hooknorm consumer " + spec.Name + ": dead letters handed out again",
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -83,7 +85,7 @@ func (m *Manager) Create(ctx context.Context, spec Spec, start eventlog.Start) (
 	}); err != nil {
 		return Spec{}, unavailable("creating the consumer's redrive queue", err)
 	}
-	consumer, err := m.events.CreateConsumer(ctx, cfg)
+	consumer, err := m.events.CreateConsumer(askCtx, cfg)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerExists):
 		return Spec{}, exists(spec.Name)
@@ -132,7 +134,9 @@ func (m *Manager) Spec(ctx context.Context, name string) (Spec, error) {
 
 // List returns every consumer, by name, with its state.
 func (m *Manager) List(ctx context.Context) ([]Spec, []State, error) {
-	lister := m.events.ListConsumers(ctx)
+	listCtx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	lister := m.events.ListConsumers(listCtx)
 	var infos []*jetstream.ConsumerInfo
 	for info := range lister.Info() {
 		if _, ok := specOf(info.Name, info.Config.Metadata, info.Config.AckWait, info.Created); ok {
@@ -161,15 +165,17 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	m.specs.Delete(name)
-	if err := m.events.DeleteConsumer(ctx, name); errors.Is(err, jetstream.ErrConsumerNotFound) {
+	askCtx, cancel := context.WithTimeout(ctx, 3*requestTimeout) // three requests
+	defer cancel()
+	if err := m.events.DeleteConsumer(askCtx, name); errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return notFound(name)
 	} else if err != nil {
 		return unavailable("deleting the consumer", err)
 	}
-	if err := m.redrive.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+	if err := m.redrive.DeleteConsumer(askCtx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		m.logger.Warn("a deleted consumer's redrive queue could not be deleted", "consumer", name, "error", err)
 	}
-	if err := m.redrive.Purge(ctx, jetstream.WithPurgeSubject(redriveSubject(name))); err != nil {
+	if err := m.redrive.Purge(askCtx, jetstream.WithPurgeSubject(redriveSubject(name))); err != nil {
 		m.logger.Warn("a deleted consumer's redriven dead letters could not be purged", "consumer", name, "error", err)
 	}
 	for _, prefix := range []string{deadPrefix, errorPrefix} {
@@ -178,7 +184,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 			return err
 		}
 		for _, key := range keys {
-			if err := m.kv.Purge(ctx, key); err != nil {
+			if err := m.purge(ctx, key); err != nil {
 				return unavailable("deleting the consumer's dead letters", err)
 			}
 		}
@@ -192,6 +198,8 @@ func (m *Manager) consumer(ctx context.Context, name string) (*jetstream.Consume
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	c, err := m.events.Consumer(ctx, name)
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
@@ -220,7 +228,9 @@ func (m *Manager) state(ctx context.Context, info *jetstream.ConsumerInfo) (Stat
 		DeadLetters:         uint64(len(dead)),
 		Workers:             uint64(info.NumWaiting),
 	}
-	if r, err := m.redrive.Consumer(ctx, info.Name); err == nil {
+	askCtx, cancel := bounded(ctx)
+	defer cancel()
+	if r, err := m.redrive.Consumer(askCtx, info.Name); err == nil {
 		s.Pending += r.CachedInfo().NumPending
 		s.Unacknowledged += uint64(r.CachedInfo().NumAckPending)
 	}

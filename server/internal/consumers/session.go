@@ -89,11 +89,13 @@ func (m *Manager) Attach(ctx context.Context, name string, maxUnacknowledged int
 		return nil, err
 	}
 	spec, _ := specOf(info.Name, info.Config.Metadata, info.Config.AckWait, info.Created)
-	events, err := m.events.Consumer(ctx, name)
+	askCtx, cancel := bounded(ctx)
+	defer cancel()
+	events, err := m.events.Consumer(askCtx, name)
 	if err != nil {
 		return nil, unavailable("attaching to the consumer", err)
 	}
-	redrive, err := m.redrive.Consumer(ctx, name)
+	redrive, err := m.redrive.Consumer(askCtx, name)
 	if err != nil {
 		return nil, unavailable("attaching to the consumer's redrive queue", err)
 	}
@@ -184,6 +186,7 @@ func (s *Session) failed(ctx context.Context, cause error, since *time.Time) err
 	}
 	if since.IsZero() {
 		*since = time.Now()
+		s.m.logger.Warn("a worker's request for events failed; trying again", "consumer", s.spec.Name, "session", s.id, "error", cause)
 	}
 	if _, err := s.m.consumer(ctx, s.spec.Name); err != nil {
 		if _, refused := rejection.As(err); refused && time.Since(*since) > notFoundFor {
@@ -212,7 +215,7 @@ func (s *Session) take(ctx context.Context, msg jetstream.Msg) (Delivery, bool, 
 	var rec *eventlog.Record
 	if s.redriven {
 		seq, _ := strconv.ParseUint(string(msg.Data()), 10, 64)
-		stored, err := s.m.events.GetMsg(ctx, seq)
+		stored, err := s.m.stored(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			s.m.logger.Warn("a redriven dead letter is no longer in the log: retention removed it", "consumer", s.spec.Name, "sequence", seq)
 			_ = msg.Term()

@@ -30,7 +30,7 @@ func (m *Manager) Stats(ctx context.Context) ([]metrics.ConsumerStat, error) {
 func (m *Manager) oldestAfter(ctx context.Context, spec Spec, floor uint64) time.Duration {
 	var oldest time.Time
 	for _, subject := range spec.Filter.Subjects() {
-		msg, err := m.events.GetMsg(ctx, floor+1, jetstream.WithGetMsgSubject(subject))
+		msg, err := m.stored(ctx, floor+1, jetstream.WithGetMsgSubject(subject))
 		if err != nil {
 			continue
 		}

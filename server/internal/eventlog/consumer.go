@@ -182,6 +182,10 @@ func (r *Reader) dropConsumerLocked() {
 // consume opens an ordered consumer of the log with cfg.
 func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, jetstream.MessagesContext, error) {
 	cfg.InactiveThreshold = l.cfg.ReaderInactiveThreshold
+	// Bounded whatever the reader's context allows: an answer lost to a stopping server must not
+	// hold the reader until its subscriber leaves.
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	consumer, err := l.stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)

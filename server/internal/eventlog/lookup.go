@@ -111,9 +111,9 @@ func (l *Log) lastBefore(ctx context.Context, since time.Time) (uint64, error) {
 
 // freshBounds returns the first and last sequence of the log, asking the log now.
 func (l *Log) freshBounds(ctx context.Context) (first, last uint64, err error) {
-	info, err := l.stream.Info(ctx)
+	info, err := l.info(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return 0, 0, err
 	}
 	return info.State.FirstSeq, info.State.LastSeq, nil
 }
