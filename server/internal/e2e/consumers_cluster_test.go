@@ -12,13 +12,17 @@ import (
 
 	"github.com/hooknorm/hooknorm/client"
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
+	"github.com/hooknorm/hooknorm/server/internal/eventlog"
 )
+
+// globalAccount is the NATS account of clients on a server without accounts.
+const globalAccount = "$G"
 
 // TestConsumerClusterReplicasShareOneConsumer runs two hooknormd replicas on a three-node NATS
 // cluster with one consumer. An event handed out by one replica is acknowledged through the
 // other. Then four workers (the Go client's Consume), two on each replica, share the consumer
-// while deliveries flow to both replicas and one NATS node stops: every acknowledged delivery is
-// handled exactly once. The ack deadline (15 s) leaves room for an ack that waited for a new
+// while deliveries flow to both replicas and the NATS node that leads the consumer stops: every
+// acknowledged delivery is handled exactly once. The ack deadline (15 s) leaves room for an ack that waited for a new
 // consumer leader to be retried in time.
 func TestConsumerClusterReplicasShareOneConsumer(t *testing.T) {
 	if testing.Short() {
@@ -107,7 +111,18 @@ func TestConsumerClusterReplicasShareOneConsumer(t *testing.T) {
 		}()
 	}
 	time.Sleep(1500 * time.Millisecond)
-	nodes[2].Shutdown() // under load
+	// Under load, the node that leads the consumer stops: the pull requests waiting there, the
+	// acks on their way to it and the lookups it was answering are lost.
+	leader := -1
+	for i, node := range nodes {
+		if node.JetStreamIsConsumerLeader(globalAccount, eventlog.StreamName, "orders") {
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no NATS node leads the consumer")
+	}
+	nodes[leader].Shutdown()
 	time.Sleep(3 * time.Second)
 	close(stopFeed)
 	feed.Wait()
