@@ -38,10 +38,13 @@ func (l *Log) Append(ctx context.Context, event *hooknormv1.Event) (Appended, er
 		return Appended{}, fmt.Errorf("%w: its id %q or type %q holds a control character, which would break the record's headers", ErrUnstorable, event.GetId(), event.GetType())
 	}
 	// The record is the event without raw_payload and sequence, then raw_payload: encode the
-	// event with both cleared, then put them back, rather than copying it.
+	// event with both cleared, then put them back, rather than copying it; all in one buffer of
+	// the record's size.
 	raw, sequence := event.RawPayload, event.Sequence
 	event.RawPayload, event.Sequence = nil, 0
-	head, err := proto.Marshal(event)
+	size := proto.Size(event)
+	buf := make([]byte, 0, size+recordTailSize(raw))
+	head, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(buf, event)
 	event.RawPayload, event.Sequence = raw, sequence
 	if err != nil {
 		return Appended{}, fmt.Errorf("encoding event %s: %w", event.GetId(), err)

@@ -71,6 +71,14 @@ func (r *Record) EventBytes(includeRaw bool) []byte {
 	return e.bytes
 }
 
+// recordTailSize is how many bytes encodeRecord appends to the event's head for raw.
+func recordTailSize(raw []byte) int {
+	if len(raw) == 0 {
+		return 0
+	}
+	return protowire.SizeTag(rawPayloadField) + protowire.SizeBytes(len(raw))
+}
+
 // encodeRecord is the stored form of an event: the event without raw_payload, then raw_payload
 // alone, concatenated (Protobuf merges them on decoding), and the offset between them.
 func encodeRecord(head []byte, raw []byte) ([]byte, int) {

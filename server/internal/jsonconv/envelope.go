@@ -7,6 +7,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // wireBuffers recycles the wire bytes of decoded messages; proto.Unmarshal copies what it keeps.
@@ -79,16 +80,49 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 	if err != nil {
 		return Found{}, err
 	}
-	r := newReader(body, maxDepth)
-	defer r.free()
-	if err := r.begin(); err != nil {
+	buf := wireBuffers.Get().(*[]byte)
+	defer wireBuffers.Put(buf)
+	out, found, err := d.appendEnvelope((*buf)[:0], body, p, cases, route, maxDepth)
+	*buf = out
+	if err != nil {
 		return Found{}, err
+	}
+	return found, proto.Unmarshal(out, env)
+}
+
+// EncodeEnvelope reads body as UnmarshalEnvelope does, into a message of type env, and returns
+// that message's wire bytes rather than decoding them: for a caller that only stores or sends the
+// message, they are the message. The bytes are the caller's, with room for a few more fields.
+func (d *Decoder) EncodeEnvelope(body []byte, env protoreflect.MessageDescriptor, cases *Cases, route Route, maxDepth int) ([]byte, Found, error) {
+	p, ok := d.plans[env.FullName()]
+	if !ok {
+		return nil, Found{}, fmt.Errorf("jsonconv: %s was not planned; pass it to NewDecoder", env.FullName())
 	}
 	buf := wireBuffers.Get().(*[]byte)
 	defer wireBuffers.Put(buf)
+	out, found, err := d.appendEnvelope((*buf)[:0], body, p, cases, route, maxDepth)
+	*buf = out
+	if err != nil {
+		return nil, Found{}, err
+	}
+	return append(make([]byte, 0, len(out)+spareWire), out...), found, nil
+}
+
+// spareWire is the room EncodeEnvelope leaves after the bytes it returns, for the fields a caller
+// adds from what it knows besides the body (the event type, the delivery's shape).
+const spareWire = 64
+
+// appendEnvelope appends to out the wire bytes of body read as envelope plan p (see
+// UnmarshalEnvelope).
+func (d *Decoder) appendEnvelope(out, body []byte, p *plan, cases *Cases, route Route, maxDepth int) ([]byte, Found, error) {
+	r := newReader(body, maxDepth)
+	defer r.free()
+	if err := r.begin(); err != nil {
+		return out, Found{}, err
+	}
 	var found Found
+	var err error
 	c := caseReader{d: d, r: r, cases: cases, route: route, found: &found}
-	out := (*buf)[:0]
 	if route.DataKey == "" {
 		found.Data, found.Kind = true, '{'
 		out, _, err = c.data(out, nil, nil)
@@ -105,14 +139,13 @@ func (d *Decoder) UnmarshalEnvelope(body []byte, env proto.Message, cases *Cases
 			out = c.absent(out)
 		}
 	}
-	*buf = out
 	if err != nil {
-		return Found{}, err
+		return out, Found{}, err
 	}
 	if err := r.end(); err != nil {
-		return Found{}, err
+		return out, Found{}, err
 	}
-	return found, proto.Unmarshal(out, env)
+	return out, found, nil
 }
 
 func (d *Decoder) planOf(msg proto.Message) (*plan, error) {

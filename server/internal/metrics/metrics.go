@@ -8,6 +8,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -132,14 +133,40 @@ func CaseOf(event *hooknormv1.Event) string {
 	return name
 }
 
-// whichCase returns the field set in the message's first oneof, or nil.
+// whichCase returns the field set in the message's first oneof, or nil. A message still encoded,
+// its fields held as unknown fields (as normalize.NormalizeEncoded leaves an event's payload),
+// has the case its encoding sets last, as decoding it would.
 func whichCase(m protoreflect.Message) protoreflect.FieldDescriptor {
 	oneofs := m.Descriptor().Oneofs()
 	for i := range oneofs.Len() {
-		if oneofs.Get(i).IsSynthetic() {
+		oneof := oneofs.Get(i)
+		if oneof.IsSynthetic() {
 			continue
 		}
-		return m.WhichOneof(oneofs.Get(i))
+		if set := m.WhichOneof(oneof); set != nil {
+			return set
+		}
+		return encodedCase(m.GetUnknown(), oneof)
 	}
 	return nil
+}
+
+// encodedCase returns the member of oneof that the last of its fields in wire sets, or nil.
+func encodedCase(wire []byte, oneof protoreflect.OneofDescriptor) protoreflect.FieldDescriptor {
+	var set protoreflect.FieldDescriptor
+	for len(wire) > 0 {
+		num, typ, tagLen := protowire.ConsumeTag(wire)
+		if tagLen < 0 {
+			break
+		}
+		valueLen := protowire.ConsumeFieldValue(num, typ, wire[tagLen:])
+		if valueLen < 0 {
+			break
+		}
+		if fd := oneof.Fields().ByNumber(num); fd != nil {
+			set = fd
+		}
+		wire = wire[tagLen+valueLen:]
+	}
+	return set
 }

@@ -8,7 +8,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
-	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/proto"
 )
 
 // ClickFunnels envelope members that the conversion reads itself.
@@ -28,11 +28,12 @@ var bareShapes = []struct {
 	{"communities/post.created", []string{"topic", "group", "title", "body"}},
 }
 
-// convertClickFunnels reads a ClickFunnels delivery in any of its shapes: the V2 envelope, the
-// older V2 envelope (page_id and funnel_id, no api_version), V1 (JSON:API style data) and a bare
-// resource. The subject resource goes into the oneof case of the event type; every other member
-// is kept. An envelope's data must be an object, whatever the event type.
-func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, facts, error) {
+// convertClickFunnels reads a ClickFunnels delivery in any of its shapes into env, encoded (see
+// NormalizeEncoded): the V2 envelope, the older V2 envelope (page_id and funnel_id, no
+// api_version), V1 (JSON:API style data) and a bare resource. The subject resource goes into the
+// oneof case of the event type; every other member is kept. An envelope's data must be an
+// object, whatever the event type.
+func (n *Normalizer) convertClickFunnels(d Delivery, env *clickfunnelsv1.Event) (facts, error) {
 	members := envelopeMembers(d.Body)
 	eventType, typeErr := eventTypeOf(members, "event_type", "event_type_id")
 	data, hasData := jsonconv.Lookup(members, cfData)
@@ -61,52 +62,72 @@ func (n *Normalizer) convertClickFunnels(d Delivery) (*clickfunnelsv1.Event, fac
 		route.DataKey = ""
 	}
 	route.JSONAPI = v1 && kase != nil // an unknown type keeps its data whole
-	env := &clickfunnelsv1.Event{}
-	found, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.clickfunnels, route, n.limits.MaxDepth)
+	wire, found, err := n.decoder.EncodeEnvelope(d.Body, cfEvent.desc, n.clickfunnels, route, n.limits.MaxDepth)
 	if err != nil {
-		return nil, facts{}, err
+		return facts{}, err
 	}
 	if typeErr != nil {
-		return nil, facts{}, typeErr
+		return facts{}, typeErr
 	}
 	if err := requireResource(found, "$."+cfData); err != nil {
-		return nil, facts{}, err
+		return facts{}, err
 	}
 
-	env.EventType = &eventType
+	// What the conversion knows besides the body follows it: decoding keeps a field's last value.
+	msg := encoded(wire)
+	var format clickfunnelsv1.DeliveryFormat
 	switch {
 	case bare:
-		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_BARE
+		format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_BARE
 	case v1:
-		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V1
-		env.DataId, env.DataType = found.JSONAPIID, found.JSONAPIType
-	case env.ApiVersion != nil:
-		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2
+		format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V1
+	case msg.has(cfEvent.apiVersion):
+		format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2
 	default:
-		env.Format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2_LEGACY
+		format = clickfunnelsv1.DeliveryFormat_DELIVERY_FORMAT_V2_LEGACY
 	}
+	wire = appendStringField(wire, cfEvent.eventType, eventType)
+	wire = appendVarintField(wire, cfEvent.format, uint64(format))
+	if v1 && found.JSONAPIID != nil {
+		wire = appendStringField(wire, cfEvent.dataID, *found.JSONAPIID)
+	}
+	if v1 && found.JSONAPIType != nil {
+		wire = appendStringField(wire, cfEvent.dataType, *found.JSONAPIType)
+	}
+	env.ProtoReflect().SetUnknown(wire)
 
-	msg := env.ProtoReflect()
-	f := facts{id: env.GetEventId(), eventType: eventType, occurredAt: env.GetCreatedAt()}
-	if env.WorkspaceId != nil {
-		f.tenant = scalarField(msg, "workspace_id")
-	}
+	msg = encoded(wire)
+	f := facts{id: msg.text(cfEvent.eventID), eventType: eventType, occurredAt: msg.timestamp(cfEvent.createdAt)}
+	f.tenant = msg.text(cfEvent.workspaceID)
 	if f.tenant == "" && kase == nil {
-		data := env.GetUnknown().GetData()
-		f.tenant = unknownTenant(data, "workspace_id")
-		if attributes := data.GetStructValue().GetFields()["attributes"]; f.tenant == "" && v1 {
-			f.tenant = unknownTenant(attributes, "workspace_id")
+		f.tenant = unknownClickFunnelsTenant(wire, v1)
+	}
+	if kase != nil {
+		if resource, present := msg.message(kase.Field.Number()); present {
+			if f.occurredAt == nil {
+				f.occurredAt = resource.timestamp(kase.OccurredAt)
+			}
+			if f.tenant == "" {
+				f.tenant = resource.workspaceOf(kase.Field.Message())
+			}
 		}
 	}
-	if resource := caseMessage(msg, kase); resource != nil {
-		if f.occurredAt == nil {
-			f.occurredAt = timestampField(resource, kase.OccurredAt)
-		}
-		if f.tenant == "" {
-			f.tenant = workspaceOf(resource)
-		}
+	return f, nil
+}
+
+// unknownClickFunnelsTenant reads the tenant of an event of a type hooknorm does not know, from
+// its data kept whole (and from the data's attributes in a V1 delivery).
+func unknownClickFunnelsTenant(wire []byte, v1 bool) string {
+	env := &clickfunnelsv1.Event{}
+	if proto.Unmarshal(wire, env) != nil {
+		return ""
 	}
-	return env, f, nil
+	data := env.GetUnknown().GetData()
+	tenant := unknownTenant(data, "workspace_id")
+	if attributes := data.GetStructValue().GetFields()["attributes"]; tenant == "" && v1 {
+		tenant = unknownTenant(attributes, "workspace_id")
+	}
+	return tenant
 }
 
 // envelopeMembers outlines the members of a ClickFunnels envelope that say how to read it,
@@ -150,22 +171,6 @@ func declaresV2(members []jsonconv.Member) bool {
 
 // jsonAPIMembers are the only members a JSON:API resource object may have.
 var jsonAPIMembers = map[string]bool{"id": true, "lid": true, "type": true, "attributes": true, "relationships": true, "links": true, "meta": true}
-
-// workspaceOf returns a resource's workspace_id, or that of the one resource it wraps (as the
-// Platform::Application payload wraps the application), as text.
-func workspaceOf(resource protoreflect.Message) string {
-	if tenant := scalarField(resource, "workspace_id"); tenant != "" {
-		return tenant
-	}
-	var wrapped string
-	resource.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && fd.Name() != "extra" {
-			wrapped = scalarField(v.Message(), "workspace_id")
-		}
-		return wrapped == ""
-	})
-	return wrapped
-}
 
 // isJSONAPI reports whether a data member is JSON:API shaped: an object with an attributes object
 // and a type string, and no member a JSON:API resource object cannot have. It stops at the first

@@ -8,9 +8,7 @@ import (
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // eventTypeOf returns the event type an envelope names under the first of keys present. It
@@ -65,31 +63,6 @@ func checkName(value, field, what string) error {
 			"%s at %s has a control character at byte %d; it must be text on one line", what, field, i).AtField(field)
 	}
 	return nil
-}
-
-// timestampField returns a Timestamp field of msg, or nil when it is unset or fd is nil.
-func timestampField(msg protoreflect.Message, fd protoreflect.FieldDescriptor) *timestamppb.Timestamp {
-	if fd == nil || !msg.Has(fd) {
-		return nil
-	}
-	return msg.Get(fd).Message().Interface().(*timestamppb.Timestamp)
-}
-
-// scalarField returns a scalar field of msg, by name, as text; "" when absent or unset.
-func scalarField(msg protoreflect.Message, name protoreflect.Name) string {
-	fd := msg.Descriptor().Fields().ByName(name)
-	if fd == nil || !msg.Has(fd) {
-		return ""
-	}
-	return msg.Get(fd).String()
-}
-
-// caseMessage returns the message in env's oneof case, or nil when the case is unknown.
-func caseMessage(env protoreflect.Message, kase *jsonconv.Case) protoreflect.Message {
-	if kase == nil || !env.Has(kase.Field) {
-		return nil
-	}
-	return env.Get(kase.Field).Message()
 }
 
 // unknownTenant reads the tenant of an event of an unknown type from its data, kept whole: the

@@ -17,8 +17,10 @@ import (
 
 // fuzzNormalize checks what Normalize promises for any input: it never panics; it either refuses
 // with a rejection that has a reason, or returns an event with a type and a payload case that
-// marshals, from a body that is valid JSON whose resource is an object.
+// marshals, from a body that is valid JSON whose resource is an object; and NormalizeEncoded
+// answers as it does.
 func fuzzNormalize(t *testing.T, n *normalize.Normalizer, d normalize.Delivery) {
+	checkEncodedMatches(t, n, d)
 	event, err := n.Normalize(d)
 	if err != nil {
 		r, ok := rejection.As(err)

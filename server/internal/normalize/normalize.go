@@ -17,6 +17,8 @@ import (
 	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -97,6 +99,23 @@ type facts struct {
 // were not asked for it clear it. A delivery that is not a JSON object or names no event type is
 // refused with a rejection.Error saying what is wrong and where.
 func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
+	event, err := n.NormalizeEncoded(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := DecodePayload(event); err != nil {
+		return nil, fmt.Errorf("decoding the converted %s event: %w", event.GetType(), err)
+	}
+	return event, nil
+}
+
+// NormalizeEncoded converts one delivery as Normalize does, except that it leaves the provider
+// event in the event's payload encoded, as the conversion wrote it: the payload's message holds
+// it as unknown fields, which proto.Marshal writes out as they are, so that the event marshals
+// to bytes that decode to Normalize's event. It spares a caller that only stores the event
+// decoding the payload and encoding it again. The payload's oneof case is the event's type's;
+// metrics.CaseOf reads it either way, and DecodePayload decodes the payload in place.
+func (n *Normalizer) NormalizeEncoded(d Delivery) (*hooknormv1.Event, error) {
 	switch d.Source {
 	case hooknormv1.Source_SOURCE_CLICKFUNNELS, hooknormv1.Source_SOURCE_WEBFLOW:
 	case hooknormv1.Source_SOURCE_UNSPECIFIED:
@@ -123,12 +142,12 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	var err error
 	switch d.Source {
 	case hooknormv1.Source_SOURCE_CLICKFUNNELS:
-		var cf *clickfunnelsv1.Event
-		cf, f, err = n.convertClickFunnels(d)
+		cf := &clickfunnelsv1.Event{}
+		f, err = n.convertClickFunnels(d, cf)
 		event.Payload = &hooknormv1.Event_Clickfunnels{Clickfunnels: cf}
 	case hooknormv1.Source_SOURCE_WEBFLOW:
-		var wf *webflowv1.Event
-		wf, f, err = n.convertWebflow(d)
+		wf := &webflowv1.Event{}
+		f, err = n.convertWebflow(d, wf)
 		event.Payload = &hooknormv1.Event_Webflow{Webflow: wf}
 	}
 	if err != nil {
@@ -156,6 +175,26 @@ func (n *Normalizer) Normalize(d Delivery) (*hooknormv1.Event, error) {
 	event.OccurredAt = f.occurredAt
 	event.Tenant = f.tenant
 	return event, nil
+}
+
+// DecodePayload decodes the provider event of an event NormalizeEncoded returned, in place; an
+// event whose payload is decoded already is left as it is.
+func DecodePayload(event *hooknormv1.Event) error {
+	var payload protoreflect.Message
+	switch p := event.GetPayload().(type) {
+	case *hooknormv1.Event_Clickfunnels:
+		payload = p.Clickfunnels.ProtoReflect()
+	case *hooknormv1.Event_Webflow:
+		payload = p.Webflow.ProtoReflect()
+	default:
+		return nil
+	}
+	wire := payload.GetUnknown()
+	if len(wire) == 0 {
+		return nil
+	}
+	payload.SetUnknown(nil)
+	return proto.UnmarshalOptions{Merge: true}.Unmarshal(wire, payload.Interface())
 }
 
 // digest is the id of a delivery that carries none: stable across retries of the same body. A

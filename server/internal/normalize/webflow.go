@@ -8,6 +8,7 @@ import (
 	webflowv1 "github.com/hooknorm/hooknorm/gen/hooknorm/webflow/v1"
 	"github.com/hooknorm/hooknorm/server/internal/jsonconv"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -18,12 +19,12 @@ const (
 	wfTimestampHeader = "x-webflow-timestamp"
 )
 
-// convertWebflow reads a Webflow delivery: an API v2 envelope {"triggerType", "payload"}, or an
+// convertWebflow reads a Webflow delivery into env, encoded (see NormalizeEncoded): an API v2 envelope {"triggerType", "payload"}, or an
 // API v1 bare payload whose trigger type comes from outside the body (d.TriggerType). The
 // envelope alone decides the resource's shape: an API v1 body is the resource itself, flat (a
 // collection item's fields at its top level); an API v2 payload nests a collection item's fields
 // in fieldData, and must be an object.
-func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error) {
+func (n *Normalizer) convertWebflow(d Delivery, env *webflowv1.Event) (facts, error) {
 	var members []jsonconv.Member
 	jsonconv.Outline(d.Body, func(m jsonconv.Member) bool {
 		if m.Key != wfTriggerType {
@@ -58,31 +59,44 @@ func (n *Normalizer) convertWebflow(d Delivery) (*webflowv1.Event, facts, error)
 	}
 	kase := n.webflow.Lookup(trigger)
 	route.Case, route.EventType = kase, trigger
-	env := &webflowv1.Event{}
-	found, err := n.decoder.UnmarshalEnvelope(d.Body, env, n.webflow, route, n.limits.MaxDepth)
+	wire, found, err := n.decoder.EncodeEnvelope(d.Body, wfEvent.desc, n.webflow, route, n.limits.MaxDepth)
 	if err != nil {
-		return nil, facts{}, err
+		return facts{}, err
 	}
 	if typeErr != nil {
-		return nil, facts{}, typeErr
+		return facts{}, typeErr
 	}
 	if err := requireResource(found, "$."+wfPayload); err != nil {
-		return nil, facts{}, err
+		return facts{}, err
 	}
-	env.TriggerType, env.ApiVersion = &trigger, &apiVersion
+	// What the conversion knows besides the body follows it: decoding keeps a field's last value.
+	wire = appendStringField(wire, wfEvent.triggerType, trigger)
+	wire = appendVarintField(wire, wfEvent.apiVersion, uint64(apiVersion))
+	env.ProtoReflect().SetUnknown(wire)
 
 	f := facts{eventType: trigger}
-	if resource := caseMessage(env.ProtoReflect(), kase); resource != nil {
-		f.occurredAt = timestampField(resource, kase.OccurredAt)
-		f.tenant = scalarField(resource, "site_id")
-	}
-	if kase == nil {
-		f.tenant = unknownTenant(env.GetUnknown().GetPayload(), "siteId", "site")
+	if kase != nil {
+		if resource, present := encoded(wire).message(kase.Field.Number()); present {
+			f.occurredAt = resource.timestamp(kase.OccurredAt)
+			f.tenant = resource.text(kase.Field.Message().Fields().ByName("site_id"))
+		}
+	} else {
+		f.tenant = unknownWebflowTenant(wire)
 	}
 	if f.occurredAt == nil {
 		f.occurredAt = epochMillis(header(d.Headers, wfTimestampHeader))
 	}
-	return env, f, nil
+	return f, nil
+}
+
+// unknownWebflowTenant reads the tenant of an event of a trigger type hooknorm does not know, from
+// its payload kept whole.
+func unknownWebflowTenant(wire []byte) string {
+	env := &webflowv1.Event{}
+	if proto.Unmarshal(wire, env) != nil {
+		return ""
+	}
+	return unknownTenant(env.GetUnknown().GetPayload(), "siteId", "site")
 }
 
 // epochMillis reads Webflow's x-webflow-timestamp header, Unix time in milliseconds; nil when the

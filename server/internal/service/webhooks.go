@@ -190,7 +190,9 @@ func (s *Webhooks) Ingest(ctx context.Context, req *hooknormv1.IngestRequest) (r
 		return nil, err
 	}
 	converting := time.Now()
-	event, err = s.normalizer.Normalize(normalize.Delivery{
+	// The event is only stored: its payload stays as the conversion encoded it (see
+	// NormalizeEncoded), and is stored as it is.
+	event, err = s.normalizer.NormalizeEncoded(normalize.Delivery{
 		Source:      req.GetSource(),
 		Body:        req.GetPayload(),
 		TriggerType: req.GetTriggerType(),
