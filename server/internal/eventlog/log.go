@@ -97,6 +97,15 @@ type Log struct {
 // appendTimeout bounds how long an append waits for the log's acknowledgement.
 const appendTimeout = 5 * time.Second
 
+// A connection to a NATS server that answers nothing, yet stays open (its machine froze, or a
+// partition drops packets without a reset), is left for another server of the cluster once
+// maxPingsOutstanding pings sent every pingInterval went unanswered: within about 8 s, where
+// NATS's defaults (2 minutes, 2 pings) refused every delivery for up to 6 minutes.
+const (
+	pingInterval        = 2 * time.Second
+	maxPingsOutstanding = 3
+)
+
 // ErrUnavailable wraps failures to reach the log; the caller may retry.
 var ErrUnavailable = errors.New("the event log is unavailable")
 
@@ -119,7 +128,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Log, error) {
 			l.Close()
 			return nil, err
 		}
-	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))...); err != nil {
+	} else if l.conn, err = nats.Connect(cfg.NATSURL, l.connOptions(nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.PingInterval(pingInterval), nats.MaxPingsOutstanding(maxPingsOutstanding))...); err != nil {
 		return nil, connectFailed(cfg, err)
 	} else if err = checkPayload(l.conn, cfg.MaxRecordBytes); err != nil {
 		l.Close()
