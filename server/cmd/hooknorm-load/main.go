@@ -73,6 +73,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "with -serve, the address to serve on")
 	consume := flag.Int("consume", 0, "instead, store this many 12 KB orders and measure reading them all through Subscribe and through Consume with acks by -workers workers (see consume.go)")
 	workerCounts := flag.String("workers", "1,8", "with -consume, comma-separated worker counts")
+	goals := flag.Bool("goals", false, "instead, take every figure of the ingest speed goals in one run, each beside its baseline, and print them as a table (see goals.go); -duration, -rounds, -connections, -concurrency, -bodies and -hooknormd apply")
+	before := flag.String("before", "", "with -goals, also measure this hooknormd binary of an earlier build, beside the one built from this checkout")
+	streams := flag.Int("streams", 1000, "with -goals, how many subscribers the fan-out and idle-memory figures take")
 	flag.Parse()
 	if *consume > 0 {
 		var counts []int
@@ -101,7 +104,12 @@ func main() {
 		}
 		return
 	}
-	if *pinned {
+	if *pinned || *goals {
+		if *goals {
+			if err := runOnCore0(); err != nil {
+				fail(err)
+			}
+		}
 		deliveries, err := loadDeliveries()
 		if err != nil {
 			fail(err)
@@ -113,8 +121,14 @@ func main() {
 		default:
 			fail(fmt.Errorf("-bodies %q: want order or all", *bodies))
 		}
-		if err := measurePinned(pinnedOptions{duration: *duration, rounds: *rounds, connections: *connections,
-			hooknormd: *hooknormdBinary, fsync: eventlog.Fsync(*fsync), deliveries: deliveries}); err != nil {
+		opts := pinnedOptions{duration: *duration, rounds: *rounds, connections: *connections,
+			hooknormd: *hooknormdBinary, fsync: eventlog.Fsync(*fsync), deliveries: deliveries}
+		if *goals {
+			err = measureGoals(goalsOptions{pinned: opts, before: *before, streams: *streams, concurrency: *concurrency})
+		} else {
+			err = measurePinned(opts)
+		}
+		if err != nil {
 			fail(err)
 		}
 		return

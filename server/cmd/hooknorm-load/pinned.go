@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -35,15 +36,16 @@ import (
 
 // pinnedServer is one server the pinned measurement starts.
 type pinnedServer struct {
-	name string
-	kind string // the -serve kind of this tool's own baselines; "" for hooknormd
+	name   string
+	kind   string // the -serve kind of this tool's own baselines; "" for hooknormd
+	binary string // for hooknormd, a binary other than the one built from this checkout
 }
 
 var pinnedServers = []pinnedServer{
-	{"bare net/http", "bare"},
-	{"durable floor", "durable"},
-	{"hand-written receiver", "handwritten"},
-	{"hooknormd", ""},
+	{name: "bare net/http", kind: "bare"},
+	{name: "durable floor", kind: "durable"},
+	{name: "hand-written receiver", kind: "handwritten"},
+	{name: "hooknormd"},
 }
 
 // pinnedRun is one server's figures in one round.
@@ -64,43 +66,77 @@ type pinnedOptions struct {
 	deliveries  []delivery
 }
 
-// measurePinned runs every server for every round and prints, per server, the medians and the
-// ratios to the hand-written receiver and the durable floor.
-func measurePinned(opts pinnedOptions) error {
+// pinnedBench is what every pinned server needs: a work directory, the wrk script, this tool's
+// binary (which serves the baselines) and hooknormd's.
+type pinnedBench struct {
+	opts   pinnedOptions
+	work   string
+	script string
+	self   string
+}
+
+// newPinnedBench checks for taskset and wrk, builds hooknormd unless opts names one, and writes
+// the wrk script; close removes what it made.
+func newPinnedBench(opts pinnedOptions) (*pinnedBench, error) {
 	for _, tool := range []string{"taskset", "wrk"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("-pinned needs %s (Debian: apt-get install %s): %w", tool, map[string]string{"taskset": "util-linux", "wrk": "wrk"}[tool], err)
+			return nil, fmt.Errorf("-pinned needs %s (Debian: apt-get install %s): %w", tool, map[string]string{"taskset": "util-linux", "wrk": "wrk"}[tool], err)
 		}
 	}
 	work, err := os.MkdirTemp("", "hooknorm-load-pinned-")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(work)
-	if opts.hooknormd == "" {
-		opts.hooknormd = filepath.Join(work, "hooknormd")
-		build := exec.Command("go", "build", "-o", opts.hooknormd, "github.com/hooknorm/hooknorm/server/cmd/hooknormd")
+	b := &pinnedBench{opts: opts, work: work, script: filepath.Join(work, "deliveries.lua")}
+	if b.opts.hooknormd == "" {
+		b.opts.hooknormd = filepath.Join(work, "hooknormd")
+		build := exec.Command("go", "build", "-o", b.opts.hooknormd, "github.com/hooknorm/hooknorm/server/cmd/hooknormd")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			return fmt.Errorf("building hooknormd: %w", err)
+			b.close()
+			return nil, fmt.Errorf("building hooknormd: %w", err)
 		}
 	}
-	script := filepath.Join(work, "deliveries.lua")
-	if err := os.WriteFile(script, []byte(wrkScript(opts.deliveries)), 0o644); err != nil {
-		return err
+	if err := os.WriteFile(b.script, []byte(wrkScript(opts.deliveries)), 0o644); err != nil {
+		b.close()
+		return nil, err
 	}
-	self, err := os.Executable()
+	if b.self, err = os.Executable(); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *pinnedBench) close() { os.RemoveAll(b.work) }
+
+// measurePinned runs every server for every round and prints, per server, the medians and the
+// ratios to the hand-written receiver and the durable floor.
+func measurePinned(opts pinnedOptions) error {
+	b, err := newPinnedBench(opts)
 	if err != nil {
 		return err
 	}
+	defer b.close()
+	medians, err := b.medians(pinnedServers)
+	if err != nil {
+		return err
+	}
+	printPinnedTable(pinnedServers, medians, opts.rounds)
+	return nil
+}
+
+// medians loads each server with wrk, round after round, prints each round and returns each
+// server's medians.
+func (b *pinnedBench) medians(servers []pinnedServer) ([]pinnedRun, error) {
 	fmt.Printf("pinned: server on core 1, wrk on core 0 (1 thread, %d connections), %s a run, %d round(s), %d distinct deliveries\n\n",
-		opts.connections, opts.duration, opts.rounds, len(opts.deliveries))
-	runs := make([][]pinnedRun, len(pinnedServers))
-	for round := range opts.rounds {
-		for i, srv := range pinnedServers {
-			run, err := runPinned(srv, self, script, work, opts)
+		b.opts.connections, b.opts.duration, b.opts.rounds, len(b.opts.deliveries))
+	runs := make([][]pinnedRun, len(servers))
+	for round := range b.opts.rounds {
+		for i, srv := range servers {
+			run, err := b.loadWithWrk(srv)
 			if err != nil {
-				return fmt.Errorf("%s, round %d: %w", srv.name, round+1, err)
+				return nil, fmt.Errorf("%s, round %d: %w", srv.name, round+1, err)
 			}
 			runs[i] = append(runs[i], run)
 			fmt.Printf("  round %d  %-22s %8.0f req/s  CPU %7s/request  p50 %8s  p99 %8s\n", round+1, srv.name, run.rate, run.cpuPerPost, run.p50, run.p99)
@@ -110,71 +146,101 @@ func measurePinned(opts pinnedOptions) error {
 	for i := range runs {
 		medians[i] = medianRun(runs[i])
 	}
+	return medians, nil
+}
+
+// printPinnedTable prints the medians of servers (which start as pinnedServers do) as a table,
+// with their ratios to the hand-written receiver and the durable floor.
+func printPinnedTable(servers []pinnedServer, medians []pinnedRun, rounds int) {
 	durable, handwritten := medians[1], medians[2]
-	fmt.Printf("\nmedians of %d round(s); x = the server's requests per CPU-second against the other's (CPU per request inverted)\n", opts.rounds)
+	fmt.Printf("\nmedians of %d round(s); x = the server's requests per CPU-second against the other's (CPU per request inverted)\n", rounds)
 	fmt.Printf("| server | CPU per request | req/s | p50 | p99 | vs hand-written | vs durable floor |\n|---|---|---|---|---|---|---|\n")
-	for i, srv := range pinnedServers {
+	for i, srv := range servers {
 		m := medians[i]
 		fmt.Printf("| %s | %s | %.0f | %s | %s | %.2fx | %.2fx |\n", srv.name, m.cpuPerPost, m.rate, m.p50, m.p99,
 			float64(handwritten.cpuPerPost)/float64(m.cpuPerPost), float64(durable.cpuPerPost)/float64(m.cpuPerPost))
 	}
-	return nil
 }
 
-// runPinned starts one server pinned to core 1, loads it with wrk pinned to core 0, and stops it.
-func runPinned(srv pinnedServer, self, script, work string, opts pinnedOptions) (pinnedRun, error) {
-	dataDir, err := os.MkdirTemp(work, "data-")
+// pinnedProcess is a server running pinned to core 1.
+type pinnedProcess struct {
+	cmd      *exec.Cmd
+	url      string // its HTTP address, as http://host:port
+	grpcAddr string // hooknormd's gRPC address; "" for a baseline
+	dataDir  string
+}
+
+// start starts srv pinned to core 1, in a fresh data directory, and waits until it is ready.
+func (b *pinnedBench) start(srv pinnedServer) (*pinnedProcess, error) {
+	dataDir, err := os.MkdirTemp(b.work, "data-")
 	if err != nil {
-		return pinnedRun{}, err
+		return nil, err
 	}
-	defer os.RemoveAll(dataDir)
 	httpAddr, err := freeAddr()
 	if err != nil {
-		return pinnedRun{}, err
+		return nil, err
 	}
-	args := []string{"-c", "1", self, "-serve", srv.kind, "-addr", httpAddr, "-fsync", string(opts.fsync)}
-	ready := "http://" + httpAddr + "/ready"
+	p := &pinnedProcess{url: "http://" + httpAddr, dataDir: dataDir}
+	args := []string{"-c", "1", b.self, "-serve", srv.kind, "-addr", httpAddr, "-fsync", string(b.opts.fsync)}
+	ready := p.url + "/ready"
 	if srv.kind == "" {
-		grpcAddr, err := freeAddr()
-		if err != nil {
-			return pinnedRun{}, err
+		if p.grpcAddr, err = freeAddr(); err != nil {
+			return nil, err
 		}
-		args = []string{"-c", "1", opts.hooknormd, "--data-dir", dataDir, "--http-addr", httpAddr, "--grpc-addr", grpcAddr,
-			"--fsync", string(opts.fsync), "--log-level", "warn"}
-		ready = "http://" + httpAddr + "/readyz"
+		binary := cmp.Or(srv.binary, b.opts.hooknormd)
+		args = []string{"-c", "1", binary, "--data-dir", dataDir, "--http-addr", httpAddr, "--grpc-addr", p.grpcAddr,
+			"--fsync", string(b.opts.fsync), "--log-level", "warn"}
+		ready = p.url + "/readyz"
 	}
-	cmd := exec.Command("taskset", args...)
-	cmd.Stderr = os.Stderr
-	cmd.Env = append(os.Environ(), "TMPDIR="+dataDir)
-	if err := cmd.Start(); err != nil {
-		return pinnedRun{}, err
+	p.cmd = exec.Command("taskset", args...)
+	p.cmd.Stderr = os.Stderr
+	p.cmd.Env = append(os.Environ(), "TMPDIR="+dataDir)
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
 	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	}()
 	if err := awaitReady(ready, 60*time.Second); err != nil {
-		return pinnedRun{}, err
+		p.stop()
+		return nil, err
 	}
-	pid := cmd.Process.Pid // taskset executes the server in its own process
-	before, err := procstat.CPUTime(pid)
+	return p, nil
+}
+
+// pid is the server's process id: taskset executes the server in its own process.
+func (p *pinnedProcess) pid() int { return p.cmd.Process.Pid }
+
+// stop ends the server (SIGTERM, then SIGKILL after 20 s) and removes its data directory.
+func (p *pinnedProcess) stop() {
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(p.dataDir)
+}
+
+// loadWithWrk starts one server pinned to core 1, loads it with wrk pinned to core 0, and stops
+// it.
+func (b *pinnedBench) loadWithWrk(srv pinnedServer) (pinnedRun, error) {
+	p, err := b.start(srv)
 	if err != nil {
 		return pinnedRun{}, err
 	}
-	load := exec.Command("taskset", "-c", "0", "wrk", "-t1", fmt.Sprintf("-c%d", opts.connections),
-		fmt.Sprintf("-d%ds", int(opts.duration.Seconds())), "--latency", "-s", script, "http://"+httpAddr)
+	defer p.stop()
+	before, err := procstat.CPUTime(p.pid())
+	if err != nil {
+		return pinnedRun{}, err
+	}
+	load := exec.Command("taskset", "-c", "0", "wrk", "-t1", fmt.Sprintf("-c%d", b.opts.connections),
+		fmt.Sprintf("-d%ds", int(b.opts.duration.Seconds())), "--latency", "-s", b.script, p.url)
 	out, err := load.CombinedOutput()
 	if err != nil {
 		return pinnedRun{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
-	after, err := procstat.CPUTime(pid)
+	after, err := procstat.CPUTime(p.pid())
 	if err != nil {
 		return pinnedRun{}, err
 	}
