@@ -50,20 +50,26 @@ const settleTries = 5
 
 // Consume attaches this worker to the consumer called name and runs handler on its events, with
 // at most opts.Concurrency handlers at once, acknowledging each event whose handler returns nil
-// and giving back each whose handler fails. Several workers, in this process or others, on this
-// hooknormd or others sharing its log, may consume one consumer: each event goes to one of them at
-// a time. When the stream breaks, Consume attaches again with backoff, for as long as it takes. It
-// returns when ctx ends (ctx's error, once running handlers have returned) or with an error the
-// server gives for the request itself: an unknown consumer (CONSUMER_NOT_FOUND, when the server
-// still says so 30 s after the worker was last attached), a token or scope, a bad argument.
+// (the events whose handlers finish while an Ack is on its way share the next one) and giving back
+// each whose handler fails. Several workers, in this process or others, on this hooknormd or
+// others sharing its log, may consume one consumer: each event goes to one of them at a time.
+// When the stream breaks, Consume attaches again with backoff, for as long as it takes. It returns
+// when ctx ends (ctx's error, once running handlers have returned and the events they handled are
+// acknowledged, for at most 5 s) or with an error the server gives for the request itself: an
+// unknown consumer (CONSUMER_NOT_FOUND, when the server still says so 30 s after the worker was
+// last attached), a token or scope, a bad argument.
 func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts *ConsumeOptions) error {
 	if opts == nil {
 		opts = &ConsumeOptions{}
 	}
 	concurrency := max(opts.Concurrency, 1)
 	slots := make(chan struct{}, concurrency)
+	acks := c.startAcker(ctx, name, opts, concurrency)
 	var running sync.WaitGroup
-	defer running.Wait()
+	defer func() {
+		running.Wait()
+		acks.stop()
+	}()
 	retries := newBackoff()
 	attempt := 0
 	attached := time.Now()
@@ -94,7 +100,7 @@ func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts
 			running.Add(1)
 			go func() {
 				defer func() { <-slots; running.Done() }()
-				c.handle(ctx, name, handler, event, opts)
+				c.handle(ctx, name, handler, event, opts, acks)
 			}()
 		}
 		if ctx.Err() != nil {
@@ -116,26 +122,32 @@ func (c *Client) Consume(ctx context.Context, name string, handler Handler, opts
 	}
 }
 
-// handle runs the handler on one event and acknowledges it or gives it back.
-func (c *Client) handle(ctx context.Context, name string, handler Handler, event *hooknormv1.ConsumedEvent, opts *ConsumeOptions) {
+// handle runs the handler on one event and hands it to acks to be acknowledged, or gives it back.
+func (c *Client) handle(ctx context.Context, name string, handler Handler, event *hooknormv1.ConsumedEvent, opts *ConsumeOptions, acks *acker) {
 	failure := handler(ctx, event)
+	if failure == nil {
+		acks.queue <- event // handled, even if Consume is stopping: acknowledged as it stops
+		return
+	}
 	if ctx.Err() != nil {
 		return // stopped: the event is handed out again after its deadline
 	}
-	settle := func() error {
-		_, err := c.consumers.Ack(ctx, &hooknormv1.AckRequest{Name: name, AckTokens: []string{event.GetAckToken()}})
+	req := &hooknormv1.NackRequest{Name: name, AckToken: event.GetAckToken(), Error: truncateError(failure.Error())}
+	if opts.NackDelay != nil {
+		req.Delay = durationpb.New(opts.NackDelay(event.GetAttempt()))
+	}
+	err := settleWithRetries(ctx, func() error {
+		_, err := c.consumers.Nack(ctx, req)
 		return err
+	})
+	if err != nil && ctx.Err() == nil && opts.OnSettleError != nil {
+		opts.OnSettleError(event, wrap(err))
 	}
-	if failure != nil {
-		req := &hooknormv1.NackRequest{Name: name, AckToken: event.GetAckToken(), Error: truncateError(failure.Error())}
-		if opts.NackDelay != nil {
-			req.Delay = durationpb.New(opts.NackDelay(event.GetAttempt()))
-		}
-		settle = func() error {
-			_, err := c.consumers.Nack(ctx, req)
-			return err
-		}
-	}
+}
+
+// settleWithRetries calls settle until it succeeds, fails for good, ctx ends or it was tried
+// settleTries times, and returns its last error.
+func settleWithRetries(ctx context.Context, settle func() error) error {
 	retries := newBackoff()
 	var err error
 	for try := 1; try <= settleTries; try++ {
@@ -147,8 +159,101 @@ func (c *Client) handle(ctx context.Context, name string, handler Handler, event
 		case <-time.After(retries.NextBackOff()):
 		}
 	}
-	if err != nil && ctx.Err() == nil && opts.OnSettleError != nil {
-		opts.OnSettleError(event, wrap(err))
+	return err
+}
+
+// maxAckBatch is the most tokens one Ack carries; the server takes up to 1,000.
+const maxAckBatch = 1000
+
+// acker acknowledges the events of one Consume call's handlers in batches: the events whose
+// handlers finish while an Ack is on its way go together in the next one. One handler at a time
+// costs an Ack per event, as before; many at a time share the round trips.
+type acker struct {
+	c      *Client
+	name   string
+	opts   *ConsumeOptions
+	queue  chan *hooknormv1.ConsumedEvent
+	done   chan struct{}
+	cancel context.CancelFunc // ends the acknowledgements still on their way
+}
+
+// ackFlushTimeout is how long a stopping Consume may take to acknowledge the events its handlers
+// finished.
+const ackFlushTimeout = 5 * time.Second
+
+// startAcker starts acknowledging the events put on its queue (at most capacity at once) until
+// the queue is closed; done is closed once the last batch was sent. Its acknowledgements outlive
+// ctx by up to ackFlushTimeout, so that a Consume stopped by its caller still acknowledges the
+// events its handlers finished rather than have them handed out again.
+func (c *Client) startAcker(ctx context.Context, name string, opts *ConsumeOptions, capacity int) *acker {
+	a := &acker{c: c, name: name, opts: opts, queue: make(chan *hooknormv1.ConsumedEvent, capacity), done: make(chan struct{})}
+	ackCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	go a.run(ackCtx)
+	return a
+}
+
+// stop waits for the events on the queue to be acknowledged, for at most ackFlushTimeout; nothing
+// may be queued after it.
+func (a *acker) stop() {
+	close(a.queue)
+	timer := time.NewTimer(ackFlushTimeout)
+	defer timer.Stop()
+	select {
+	case <-a.done:
+	case <-timer.C:
+		a.cancel()
+		<-a.done
+	}
+	a.cancel()
+}
+
+func (a *acker) run(ctx context.Context) {
+	defer close(a.done)
+	for event := range a.queue {
+		batch := []*hooknormv1.ConsumedEvent{event}
+	gather:
+		for len(batch) < maxAckBatch {
+			select {
+			case more, ok := <-a.queue:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, more)
+			default:
+				break gather
+			}
+		}
+		a.ack(ctx, batch)
+	}
+}
+
+// ack acknowledges a batch of events with one Ack. A batch the server refuses for good (it checks
+// every token before it acknowledges any: a consumer deleted and created anew meanwhile refuses
+// its old tokens) is acknowledged event by event, so that one refused token costs no other its
+// acknowledgement.
+func (a *acker) ack(ctx context.Context, batch []*hooknormv1.ConsumedEvent) {
+	tokens := make([]string, len(batch))
+	for i, event := range batch {
+		tokens[i] = event.GetAckToken()
+	}
+	err := settleWithRetries(ctx, func() error {
+		_, err := a.c.consumers.Ack(ctx, &hooknormv1.AckRequest{Name: a.name, AckTokens: tokens})
+		return err
+	})
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	if final(err) && len(batch) > 1 {
+		for _, event := range batch {
+			a.ack(ctx, []*hooknormv1.ConsumedEvent{event})
+		}
+		return
+	}
+	if a.opts.OnSettleError != nil {
+		for _, event := range batch {
+			a.opts.OnSettleError(event, wrap(err))
+		}
 	}
 }
 

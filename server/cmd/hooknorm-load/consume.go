@@ -20,9 +20,10 @@ import (
 // them all, one way after the other, and reports events per second:
 //   - Subscribe from the earliest event to the head, one stream: the baseline, reading with no
 //     acknowledgement;
-//   - Consume with acks through the Go client (c.Consume, one handler at a time per worker, each
-//     event acknowledged before the worker takes the next), by 1 and by 8 workers sharing one
-//     consumer, each worker a client of its own.
+//   - Consume with acks through the Go client (c.Consume), by 1 and by 8 workers sharing one
+//     consumer, each worker a client of its own, each running 1 or 16 handlers at once (-hold):
+//     with one, each event is acknowledged before the worker takes the next; with sixteen, the
+//     acknowledgements of handlers that finish together share one Ack.
 // The handlers do nothing but count, so the figures are hooknormd's and the client's own.
 
 // consumeResult is one way of reading the stored events.
@@ -33,7 +34,7 @@ type consumeResult struct {
 }
 
 // measureConsume runs the consume measurement with n events, for each worker count.
-func measureConsume(n int, workerCounts []int, fsync eventlog.Fsync) ([]consumeResult, error) {
+func measureConsume(n int, workerCounts, holds []int, fsync eventlog.Fsync) ([]consumeResult, error) {
 	eventLog, normalizer, closeDomain, err := openDomain(fsync)
 	if err != nil {
 		return nil, err
@@ -64,11 +65,13 @@ func measureConsume(n int, workerCounts []int, fsync eventlog.Fsync) ([]consumeR
 	}
 	results = append(results, consumeResult{"Subscribe, 1 stream", read, time.Since(started)})
 	for _, workers := range workerCounts {
-		r, err := consumeAll(ctx, srv.GRPCAddr(), n, workers)
-		if err != nil {
-			return nil, err
+		for _, hold := range holds {
+			r, err := consumeAll(ctx, srv.GRPCAddr(), n, workers, hold)
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, r)
 		}
-		results = append(results, r)
 	}
 	return results, nil
 }
@@ -94,14 +97,14 @@ func subscribeAll(ctx context.Context, addr string, n int) (int, error) {
 }
 
 // consumeAll creates a consumer from the earliest event and has workers consume it, each with a
-// client of its own, until every event is acknowledged.
-func consumeAll(ctx context.Context, addr string, n, workers int) (consumeResult, error) {
+// client of its own running hold handlers at once, until every event is acknowledged.
+func consumeAll(ctx context.Context, addr string, n, workers, hold int) (consumeResult, error) {
 	admin, err := client.New(addr)
 	if err != nil {
 		return consumeResult{}, err
 	}
 	defer admin.Close()
-	name := fmt.Sprintf("bench-%d", workers)
+	name := fmt.Sprintf("bench-%d-%d", workers, hold)
 	if _, err := admin.CreateConsumer(ctx, &hooknormv1.CreateConsumerRequest{
 		Name: name, Start: &hooknormv1.CreateConsumerRequest_Earliest{Earliest: true},
 	}); err != nil {
@@ -121,11 +124,10 @@ func consumeAll(ctx context.Context, addr string, n, workers int) (consumeResult
 		go func() {
 			failures <- c.Consume(ctx, name, func(context.Context, *hooknormv1.ConsumedEvent) error {
 				if handled.Add(1) == int64(n) {
-					// The last event's ack is sent once the handler returns; stop just after it.
-					time.AfterFunc(100*time.Millisecond, stop)
+					stop() // Consume returns once the handled events are acknowledged
 				}
 				return nil
-			}, nil)
+			}, &client.ConsumeOptions{Concurrency: hold})
 		}()
 	}
 	for range workers {
@@ -133,7 +135,7 @@ func consumeAll(ctx context.Context, addr string, n, workers int) (consumeResult
 			return consumeResult{}, err
 		}
 	}
-	elapsed := time.Since(started) - 100*time.Millisecond
+	elapsed := time.Since(started)
 	if got := handled.Load(); got < int64(n) {
 		return consumeResult{}, fmt.Errorf("%d workers handled %d events of %d", workers, got, n)
 	}
@@ -146,7 +148,7 @@ func consumeAll(ctx context.Context, addr string, n, workers int) (consumeResult
 		return consumeResult{}, fmt.Errorf("%d workers handled every event, but the consumer has %d pending and %d unacknowledged",
 			workers, state.GetPending(), state.GetUnacknowledged())
 	}
-	r := consumeResult{name: fmt.Sprintf("Consume with acks, %d worker(s)", workers), events: int(handled.Load()), elapsed: elapsed}
+	r := consumeResult{name: fmt.Sprintf("Consume with acks, %d worker(s) x %d handler(s)", workers, hold), events: int(handled.Load()), elapsed: elapsed}
 	if handled.Load() > int64(n) {
 		r.name += fmt.Sprintf(" (%d handed out again)", handled.Load()-int64(n))
 	}

@@ -73,20 +73,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "with -serve, the address to serve on")
 	consume := flag.Int("consume", 0, "instead, store this many 12 KB orders and measure reading them all through Subscribe and through Consume with acks by -workers workers (see consume.go)")
 	workerCounts := flag.String("workers", "1,8", "with -consume, comma-separated worker counts")
+	holds := flag.String("hold", "1,16", "with -consume, comma-separated counts of handlers each worker runs at once")
 	goals := flag.Bool("goals", false, "instead, take every figure of the ingest speed goals in one run, each beside its baseline, and print them as a table (see goals.go); -duration, -rounds, -connections, -concurrency, -bodies and -hooknormd apply")
 	before := flag.String("before", "", "with -goals, also measure this hooknormd binary of an earlier build, beside the one built from this checkout")
 	streams := flag.Int("streams", 1000, "with -goals, how many subscribers the fan-out and idle-memory figures take")
 	flag.Parse()
 	if *consume > 0 {
-		var counts []int
-		for _, field := range strings.Split(*workerCounts, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(field))
-			if err != nil || n < 1 {
-				fail(fmt.Errorf("-workers: %q is not a positive count", field))
-			}
-			counts = append(counts, n)
-		}
-		results, err := measureConsume(*consume, counts, eventlog.Fsync(*fsync))
+		results, err := measureConsume(*consume, positiveCounts("-workers", *workerCounts), positiveCounts("-hold", *holds), eventlog.Fsync(*fsync))
 		if err != nil {
 			fail(err)
 		}
@@ -225,6 +218,19 @@ func main() {
 				"", "", 100*r.rate/domainFloor.rate, 100*r.rate/fanoutFloor.rate, sign, more)
 		}
 	}
+}
+
+// positiveCounts reads a flag's comma-separated positive counts, or fails.
+func positiveCounts(flagName, list string) []int {
+	var counts []int
+	for _, field := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("%s: %q is not a positive count", flagName, field))
+		}
+		counts = append(counts, n)
+	}
+	return counts
 }
 
 // printDelivered prints the line of a measurement with subscribers, beside the ceiling.

@@ -86,12 +86,12 @@ func TestResumeMeasurementCatchesEverySubscriberUp(t *testing.T) {
 // (measureConsume checks both). It checks counts, never speed.
 func TestConsumeMeasurementReadsEverything(t *testing.T) {
 	const events = 60
-	results, err := measureConsume(events, []int{1, 3}, eventlog.FsyncPeriodic)
+	results, err := measureConsume(events, []int{1, 3}, []int{1, 4}, eventlog.FsyncPeriodic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(results) != 3 {
-		t.Fatalf("%d results, want Subscribe's and one per worker count: %+v", len(results), results)
+	if len(results) != 5 {
+		t.Fatalf("%d results, want Subscribe's and one per worker count and handlers each: %+v", len(results), results)
 	}
 	for _, r := range results {
 		if r.events < events || r.elapsed <= 0 {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
 	"github.com/hooknorm/hooknorm/server/internal/rejection"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxAckTokens is how many events one Ack may acknowledge.
@@ -35,18 +37,32 @@ func (m *Manager) Ack(ctx context.Context, name string, tokens []string) error {
 			return err
 		}
 	}
+	// The acknowledgements go to JetStream at once, at most ackParallelism waiting for their
+	// confirmation at a time: a worker that acknowledges a batch waits for about one round trip,
+	// not one per event.
+	var acked atomic.Int64
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.SetLimit(ackParallelism)
 	for i, t := range parsed {
-		if err := m.settle(ctx, name, t, []byte("+ACK")); err != nil {
-			return err
-		}
-		if t.attempt > 1 { // a nack may have left an error behind
-			m.forgetError(ctx, name, t.sequence)
-		}
-		m.notify(t, tokens[i])
+		group.Go(func() error {
+			if err := m.settle(groupCtx, name, t, []byte("+ACK")); err != nil {
+				return err
+			}
+			acked.Add(1)
+			if t.attempt > 1 { // a nack may have left an error behind
+				m.forgetError(groupCtx, name, t.sequence)
+			}
+			m.notify(t, tokens[i])
+			return nil
+		})
 	}
-	m.counters.Acknowledged(name, len(parsed))
-	return nil
+	err := group.Wait()
+	m.counters.Acknowledged(name, int(acked.Load()))
+	return err
 }
+
+// ackParallelism is how many acknowledgements of one Ack wait for JetStream at a time.
+const ackParallelism = 64
 
 // Nack gives the event of the consumer called name that the token stands for back: it is handed
 // out again after delay, or set aside as a dead letter if it had its maximum deliveries. A
