@@ -81,7 +81,7 @@ func (r *Reader) open(ctx context.Context) error {
 		cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, after+1, nil
 	}
 	generation := r.log.generation.Load()
-	consumer, messages, err := r.log.consume(ctx, cfg)
+	consumer, messages, err := r.log.consume(ctx, cfg, r.readAhead())
 	if err != nil {
 		return err
 	}
@@ -179,8 +179,23 @@ func (r *Reader) dropConsumerLocked() {
 	r.messages, r.consumer = nil, nil
 }
 
-// consume opens an ordered consumer of the log with cfg.
-func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, jetstream.MessagesContext, error) {
+// readAhead is how far the reader's consumer fetches ahead of its caller: readAheadRecords
+// records at most. A reader that holds one of the log's reader slots also fetches at most as many
+// bytes as readAheadRecords of the largest records the log takes, so that a hundred readers do not
+// hold gigabytes. The follower (Follow: the fan-out hub's one reader, which lags rarely) fetches
+// by count only: a pull request bounded by bytes that ends on its count is followed by a status
+// message, and when the reader lags by a whole request that message overflows the NATS client's
+// buffer, as many messages as the request asks for: NATS drops a message ("slow consumer") and
+// the ordered consumer starts over, which under load the follower did every few seconds.
+func (r *Reader) readAhead() jetstream.PullMessagesOpt {
+	if !r.bounded {
+		return jetstream.PullMaxMessages(readAheadRecords)
+	}
+	return jetstream.PullMaxMessagesWithBytesLimit(readAheadRecords, r.log.fetchBytes())
+}
+
+// consume opens an ordered consumer of the log with cfg, fetching ahead as ahead says.
+func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig, ahead jetstream.PullMessagesOpt) (jetstream.Consumer, jetstream.MessagesContext, error) {
 	cfg.InactiveThreshold = l.cfg.ReaderInactiveThreshold
 	// Bounded whatever the reader's context allows: an answer lost to a stopping server must not
 	// hold the reader until its subscriber leaves.
@@ -190,7 +205,7 @@ func (l *Log) consume(ctx context.Context, cfg jetstream.OrderedConsumerConfig) 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
-	messages, err := consumer.Messages(jetstream.PullMaxMessagesWithBytesLimit(readAheadRecords, l.fetchBytes()))
+	messages, err := consumer.Messages(ahead)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: opening a reader: %v", ErrUnavailable, err)
 	}
