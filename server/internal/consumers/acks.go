@@ -33,7 +33,7 @@ func (m *Manager) Ack(ctx context.Context, name string, tokens []string) error {
 	parsed := make([]token, len(tokens))
 	for i, text := range tokens {
 		var err error
-		if parsed[i], err = parseToken(name, text); err != nil {
+		if parsed[i], err = parseToken(name, text, fmt.Sprintf("ack_tokens[%d]", i)); err != nil {
 			return err
 		}
 	}
@@ -68,7 +68,7 @@ const ackParallelism = 64
 // out again after delay, or set aside as a dead letter if it had its maximum deliveries. A
 // non-empty errText is kept as its last error.
 func (m *Manager) Nack(ctx context.Context, name, text string, delay time.Duration, errText string) (dead bool, err error) {
-	t, err := parseToken(name, text)
+	t, err := parseToken(name, text, "ack_token")
 	if err != nil {
 		return false, err
 	}

@@ -33,10 +33,10 @@ func (t token) String() string {
 // parseToken reads an ack token of the consumer called name, refusing one hooknorm did not hand
 // out for it: only the ack subjects of this consumer on the log's stream or its redrive stream are
 // accepted, so a token cannot make hooknorm publish anywhere else.
-func parseToken(name, text string) (token, error) {
+func parseToken(name, text, field string) (token, error) {
 	invalid := func(why string) error {
 		return rejection.New(hooknormv1.ErrorReason_ERROR_REASON_ACK_TOKEN_INVALID,
-			"the ack token is not one hooknorm handed out for consumer %q: %s; pass ack_token exactly as Consume gave it", name, why).AtField("ack_token")
+			"the ack token is not one hooknorm handed out for consumer %q: %s; pass it exactly as Consume gave it", name, why).AtField(field)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(text)
 	if err != nil {

@@ -496,6 +496,10 @@ func TestConsumerNackDeadLetterAndRedrive(t *testing.T) {
 			_, err := d.api.Ack(ctx, &hooknormv1.AckRequest{Name: "other", AckTokens: []string{e.GetAckToken()}})
 			return err
 		}, codes.InvalidArgument, "ACK_TOKEN_INVALID"},
+		{"malformed token among others, named by its place", func() error {
+			_, err := d.api.Ack(ctx, &hooknormv1.AckRequest{Name: "crm", AckTokens: []string{e.GetAckToken(), "not-a-token"}})
+			return err
+		}, codes.InvalidArgument, "ack_tokens[1]"},
 		{"redrive of a live event", func() error {
 			_, err := d.api.RedriveDeadLetters(ctx, &hooknormv1.RedriveDeadLettersRequest{Name: "crm", Sequences: []uint64{1}})
 			return err
