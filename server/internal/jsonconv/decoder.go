@@ -42,6 +42,8 @@ type plan struct {
 	// fields maps each JSON key the message reads to its field: the proto name, the JSON name
 	// and the json_alias annotations.
 	fields map[string]*fieldPlan
+	// keys is fields as the reader looks keys up.
+	keys keyTable
 	// count is how many fields the message reads, for the set of fields already filled.
 	count int
 	// extra is the number of the Struct that keeps unmodelled keys, or 0.
@@ -98,6 +100,7 @@ func (d *Decoder) planMessage(desc protoreflect.MessageDescriptor) (*plan, error
 			return nil, err
 		}
 	}
+	p.keys = newKeyTable(p.fields)
 	return p, nil
 }
 

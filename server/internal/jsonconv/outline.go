@@ -2,6 +2,8 @@ package jsonconv
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -132,14 +134,16 @@ func skipSpace(b []byte, i int) int {
 // skipString returns the index just past the string that starts at b[i] == '"'.
 func skipString(b []byte, i int) (int, bool) {
 	i++
-	// Most strings are short: a plain loop beats a call to IndexByte.
-	for limit := min(len(b), i+32); i < limit; i++ {
-		switch b[i] {
-		case '"':
-			return i + 1, true
-		case '\\':
-			i++
+	// Most strings are short: a few words read eight bytes at a time beat a call to IndexByte.
+	for limit := i + 32; i < limit; {
+		j := nextQuoteOrBackslash(b, i)
+		if j >= len(b) {
+			return 0, false
 		}
+		if b[j] == '"' {
+			return j + 1, true
+		}
+		i = j + 2 // the byte after a backslash is escaped
 	}
 	for i < len(b) {
 		j := bytes.IndexByte(b[i:], '"')
@@ -168,27 +172,7 @@ func skipValue(b []byte, i int) (int, bool) {
 	case '"':
 		return skipString(b, i)
 	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				end, ok := skipString(b, i)
-				if !ok {
-					return 0, false
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1, true
-				}
-			}
-			i++
-		}
-		return 0, false
+		return skipContainer(b, i)
 	default:
 		start := i
 		for i < len(b) {
@@ -200,4 +184,135 @@ func skipValue(b []byte, i int) (int, bool) {
 		}
 		return i, i > start
 	}
+}
+
+// skipContainer returns the index just past the object or array that starts at b[i], which is
+// '{' or '['. Like a reader of one byte at a time, it counts every bracket outside strings alike
+// and skips a string's escaped bytes, but it reads eight bytes at a time, with masks that mark
+// the bytes of a word inside strings; a word with a backslash, or one where the value might end,
+// it reads a byte at a time.
+func skipContainer(b []byte, i int) (int, bool) {
+	depth := 0
+	inString := false
+	escaped := false // the next byte is escaped
+	for {
+		if !escaped && i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if zeroBytes(w^backslash) == 0 {
+				folded := w | lowerCase
+				inside := prefixXOR(equalBytes(w, quotes))
+				if inString {
+					inside ^= highBits
+				}
+				opens := equalBytes(folded, openCurly) &^ inside
+				closes := equalBytes(folded, closeCurl) &^ inside
+				if closes == 0 || bits.OnesCount64(closes) < depth {
+					depth += bits.OnesCount64(opens) - bits.OnesCount64(closes)
+					inString = inside>>63 != 0
+					i += 8
+					continue
+				}
+			}
+		}
+		// One word a byte at a time.
+		for end := min(i+8, len(b)); i < end; i++ {
+			c := b[i]
+			switch {
+			case escaped:
+				escaped = false
+			case inString:
+				switch c {
+				case '\\':
+					escaped = true
+				case '"':
+					inString = false
+				}
+			default:
+				switch c {
+				case '"':
+					inString = true
+				case '{', '[':
+					depth++
+				case '}', ']':
+					depth--
+					if depth == 0 {
+						return i + 1, true
+					}
+				}
+			}
+		}
+		if i >= len(b) {
+			return 0, false
+		}
+	}
+}
+
+// equalBytes marks with their high bit exactly the bytes of w equal to those of pattern.
+func equalBytes(w, pattern uint64) uint64 {
+	x := w ^ pattern
+	low := uint64(lowBits)
+	return ^((x&low + low) | x | low)
+}
+
+// prefixXOR sets each byte's high bit of marks to the parity of the marks at and below it: for
+// quote marks, which bytes from the first quote on are inside a string.
+func prefixXOR(marks uint64) uint64 {
+	marks ^= marks << 8
+	marks ^= marks << 16
+	marks ^= marks << 32
+	return marks
+}
+
+// Bytes broadcast to every byte of a word, for finding bytes eight at a time.
+const (
+	ones      = 0x0101010101010101
+	highBits  = 0x8080808080808080
+	lowBits   = 0x7f7f7f7f7f7f7f7f
+	quotes    = '"' * ones
+	backslash = '\\' * ones
+	lowerCase = 0x20 * ones // '[' | 0x20 is '{', ']' | 0x20 is '}'
+	openCurly = '{' * ones
+	closeCurl = '}' * ones
+)
+
+// zeroBytes marks the zero bytes of w with their high bit. A byte above a zero byte may be marked
+// too, but the lowest mark is always a zero byte: the lowest match is exact.
+func zeroBytes(w uint64) uint64 {
+	return (w - ones) &^ w & highBits
+}
+
+// nextQuoteOrBackslash returns the index of the first '"' or '\\' in b at or after i, or an
+// index at or past len(b) when there is none.
+func nextQuoteOrBackslash(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if m := zeroBytes(w^quotes) | zeroBytes(w^backslash); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// nextStructural returns the index of the first '"', '{', '}', '[' or ']' in b at or after i, or
+// len(b) when there is none.
+func nextStructural(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		folded := w | lowerCase
+		if m := zeroBytes(w^quotes) | zeroBytes(folded^openCurly) | zeroBytes(folded^closeCurl); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"', '{', '}', '[', ']':
+			return i
+		}
+	}
+	return i
 }

@@ -248,7 +248,7 @@ func (r *reader) object(p *plan, out []byte, h hook, flat bool) ([]byte, error) 
 				continue
 			}
 		}
-		fp := p.fields[string(key)]
+		fp := p.keys.lookup(key)
 		if fp != nil && fp.gather {
 			gatherOwn = true
 		}

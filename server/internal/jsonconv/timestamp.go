@@ -37,6 +37,9 @@ func timestamp(text []byte, isNumber bool) (int64, int32, bool) {
 	text = bytes.TrimSpace(text)
 	t, ok := epoch(text)
 	if !ok && !isNumber {
+		if seconds, nanos, utc := rfc3339UTC(text); utc {
+			return seconds, nanos, seconds >= minTimestampSeconds && seconds <= maxTimestampSeconds
+		}
 		t, ok = parseTime(string(text))
 	}
 	if !ok {
@@ -96,4 +99,78 @@ func numeric(s []byte) bool {
 		}
 	}
 	return true
+}
+
+// rfc3339UTC reads the form nearly every provider timestamp takes, 2006-01-02T15:04:05Z with up
+// to nine digits of fraction, without the time package: it reports false for anything else,
+// which parseTime then reads. What it accepts, time.Parse(time.RFC3339Nano) accepts as the same
+// time.
+func rfc3339UTC(s []byte) (seconds int64, nanos int32, ok bool) {
+	const dateTime = len("2006-01-02T15:04:05")
+	if len(s) <= dateTime || s[len(s)-1] != 'Z' ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0, 0, false
+	}
+	year, ok1 := decimal(s[0:4])
+	month, ok2 := decimal(s[5:7])
+	day, ok3 := decimal(s[8:10])
+	hour, ok4 := decimal(s[11:13])
+	minute, ok5 := decimal(s[14:16])
+	second, ok6 := decimal(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 59 {
+		return 0, 0, false
+	}
+	if fraction := s[dateTime : len(s)-1]; len(fraction) > 0 {
+		digits, valid := decimal(fraction[1:])
+		if fraction[0] != '.' || len(fraction) < 2 || len(fraction) > 10 || !valid {
+			return 0, 0, false
+		}
+		for range 10 - len(fraction) {
+			digits *= 10
+		}
+		nanos = int32(digits)
+	}
+	days := daysSinceEpoch(year, month, day)
+	return days*86400 + int64(hour*3600+minute*60+second), nanos, true
+}
+
+// decimal reads a run of decimal digits, at most nine.
+func decimal(s []byte) (int, bool) {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// daysIn is the number of days in a month of the proleptic Gregorian calendar.
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	default:
+		return 31
+	}
+}
+
+// daysSinceEpoch counts the days from 1970-01-01 to a date of the proleptic Gregorian calendar
+// in years 0 to 9999, with years that begin in March so that leap days come last.
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year--
+	}
+	era := (year + 400) / 400 // year is at least -1
+	yearOfEra := year + 400 - era*400
+	dayOfYear := (153*((month+9)%12)+2)/5 + day - 1
+	dayOfEra := yearOfEra*365 + yearOfEra/4 - yearOfEra/100 + dayOfYear
+	return int64(era-1)*146097 + int64(dayOfEra) - 719468
 }
