@@ -95,6 +95,7 @@ func (l *Log) info(ctx context.Context) (*jetstream.StreamInfo, error) {
 		why := leaderless(info)
 		if why == "" {
 			l.natsState.noteLeader("")
+			l.natsState.noteLagging(lagging(info))
 			return info, nil
 		}
 		if attempt == leaderAttempts {

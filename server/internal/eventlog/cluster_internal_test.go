@@ -68,3 +68,25 @@ func TestClusterStateExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestLastLaggingExplainsWhileFresh checks what a refused append says of the replicas when the
+// stream's state cannot be asked for again in time: what it last said, with its age, while that
+// is within laggingHold, and nothing once it is older or said every replica was current.
+func TestLastLaggingExplainsWhileFresh(t *testing.T) {
+	var s natsState
+	if got := s.lastLagging(); got != "" {
+		t.Errorf("with nothing seen, lastLagging = %q", got)
+	}
+	s.noteLagging("of the 3 replicas of the stream HOOKNORM_EVENTS (leader n1), n2 not current")
+	if got := s.lastLagging(); !strings.HasPrefix(got, "when last seen, 0s ago: ") || !strings.Contains(got, "n2 not current") {
+		t.Errorf("just after it was seen, lastLagging = %q", got)
+	}
+	s.laggingAt = s.laggingAt.Add(-laggingHold - 1)
+	if got := s.lastLagging(); got != "" {
+		t.Errorf("older than laggingHold, lastLagging = %q", got)
+	}
+	s.noteLagging("")
+	if got := s.lastLagging(); got != "" {
+		t.Errorf("once every replica was current, lastLagging = %q", got)
+	}
+}

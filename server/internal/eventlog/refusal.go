@@ -30,6 +30,8 @@ type natsState struct {
 	mu             sync.Mutex
 	leaderless     string // why the stream had no leader when last seen, "" when it had one
 	leaderlessAt   time.Time
+	lagging        string // which replicas were not current when the stream was last seen, or ""
+	laggingAt      time.Time
 	refusal        string // why the cluster last refused to store an event, "" once one is stored
 	refusedAt      time.Time
 	disconnect     string // the error the connection last dropped with
@@ -99,6 +101,29 @@ func (s *natsState) noteLeader(why string) {
 	defer s.mu.Unlock()
 	s.leaderless, s.leaderlessAt = why, time.Now()
 	s.settleLocked()
+}
+
+// laggingHold is how long what the stream's state last said of its replicas explains a refusal
+// when the state cannot be asked for again in time (a cluster under load answers slowly).
+const laggingHold = 30 * time.Second
+
+// noteLagging records which replicas the stream's state, as last seen with a leader, named as
+// not current ("" for none).
+func (s *natsState) noteLagging(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lagging, s.laggingAt = text, time.Now()
+}
+
+// lastLagging says which replicas were not current when the stream was last seen, if that was
+// within laggingHold, or returns "".
+func (s *natsState) lastLagging() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lagging == "" || time.Since(s.laggingAt) > laggingHold {
+		return ""
+	}
+	return fmt.Sprintf("when last seen, %s ago: %s", time.Since(s.laggingAt).Round(time.Second), s.lagging)
 }
 
 // knownLeaderless says why the stream had no leader when last seen, if that was within
@@ -198,6 +223,9 @@ func (l *Log) clusterCause(appendErr error) string {
 		cancel()
 		if err != nil {
 			causes = append(causes, strings.TrimPrefix(err.Error(), ErrUnavailable.Error()+": "))
+			if known := l.natsState.lastLagging(); known != "" {
+				causes = append(causes, known)
+			}
 		} else if behind := lagging(info); behind != "" {
 			causes = append(causes, behind)
 		}
