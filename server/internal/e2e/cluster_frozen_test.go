@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	hooknormv1 "github.com/hooknorm/hooknorm/gen/hooknorm/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/hooknorm/hooknorm/client"
 )
 
 // TestAFrozenNATSServerIsLeftForAnother runs hooknormd on a three-node NATS cluster, connected
@@ -19,8 +17,9 @@ import (
 // back, as from a paused machine or a partition that drops packets. hooknormd must notice and
 // store through another node within a minute (its pings: a few seconds), where NATS's default
 // pings took up to four minutes, every delivery refused meanwhile. A delivery stored before the
-// freeze is still there, a duplicate, afterwards, and a subscriber that was reading when NATS
-// froze reads on: the events before and after the freeze, in order, once.
+// freeze is still there, a duplicate, afterwards, and a subscriber (the Go client, which resumes
+// by itself when hooknormd ends its stream) that was reading when NATS froze reads on: the events
+// before and after the freeze, in order, once.
 func TestAFrozenNATSServerIsLeftForAnother(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a three-node NATS cluster")
@@ -28,21 +27,28 @@ func TestAFrozenNATSServerIsLeftForAnother(t *testing.T) {
 	_, urls := startNATSCluster(t, 3)
 	proxy := startFreezableProxy(t, strings.TrimPrefix(urls[0], "nats://"))
 	_, grpcAddr, url := startOnCluster(t, []string{"nats://" + proxy.Addr()})
-	client := &http.Client{Timeout: 10 * time.Second}
-	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	httpClient := &http.Client{Timeout: 10 * time.Second}
+	c, err := client.New(grpcAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer c.Close()
 	readCtx, stopReading := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer stopReading()
-	live, err := hooknormv1.NewWebhookServiceClient(conn).Subscribe(readCtx, &hooknormv1.SubscribeRequest{Start: &hooknormv1.SubscribeRequest_Earliest{Earliest: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reads := make(chan string, 8)
+	go func() {
+		defer close(reads)
+		for e, err := range c.Subscribe(readCtx, client.Start{Earliest: true}, client.Filter{}, nil) {
+			if err != nil {
+				reads <- "error: " + err.Error()
+				return
+			}
+			reads <- fmt.Sprintf("%s@%d", e.GetId(), e.GetSequence())
+		}
+	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	before, err := deliver(ctx, client, url, "before-the-freeze")
+	before, err := deliver(ctx, httpClient, url, "before-the-freeze")
 	cancel()
 	if err != nil {
 		t.Fatalf("delivering before the freeze: %v", err)
@@ -52,12 +58,12 @@ func TestAFrozenNATSServerIsLeftForAnother(t *testing.T) {
 	frozenAt := time.Now()
 	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	after, err := deliver(ctx, client, url, "after-the-freeze")
+	after, err := deliver(ctx, httpClient, url, "after-the-freeze")
 	if err != nil {
 		t.Fatalf("a minute after the NATS server froze, hooknormd still stores nothing: %v", err)
 	}
 	t.Logf("stored again %s after the freeze, as sequence %s", time.Since(frozenAt).Round(time.Second), after)
-	again, err := deliver(ctx, client, url, "before-the-freeze")
+	again, err := deliver(ctx, httpClient, url, "before-the-freeze")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +72,14 @@ func TestAFrozenNATSServerIsLeftForAnother(t *testing.T) {
 	}
 	var read []string
 	for len(read) < 2 {
-		msg, err := live.Recv()
-		if err != nil {
-			t.Fatalf("the subscriber read %v, then: %v", read, err)
-		}
-		if e := msg.GetEvent(); e != nil {
-			read = append(read, fmt.Sprintf("%s@%d", e.GetId(), e.GetSequence()))
+		select {
+		case r, ok := <-reads:
+			if !ok {
+				t.Fatalf("the subscription ended after %v", read)
+			}
+			read = append(read, r)
+		case <-readCtx.Done():
+			t.Fatalf("the subscriber read %v, then nothing more", read)
 		}
 	}
 	if want := []string{"before-the-freeze@" + before, "after-the-freeze@" + after}; !slices.Equal(read, want) {
