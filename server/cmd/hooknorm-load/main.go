@@ -79,7 +79,7 @@ func main() {
 	streams := flag.Int("streams", 1000, "with -goals, how many subscribers the fan-out and idle-memory figures take")
 	flag.Parse()
 	if *consume > 0 {
-		results, err := measureConsume(*consume, positiveCounts("-workers", *workerCounts), positiveCounts("-hold", *holds), eventlog.Fsync(*fsync))
+		results, err := measureConsume(*consume, positiveCounts("-workers", strings.Split(*workerCounts, ",")), positiveCounts("-hold", strings.Split(*holds, ",")), eventlog.Fsync(*fsync))
 		if err != nil {
 			fail(err)
 		}
@@ -191,11 +191,8 @@ func main() {
 	if *memProfile != "" {
 		defer writeAllocations(*memProfile)
 	}
-	for _, field := range strings.FieldsFunc(*subscriberCounts, func(r rune) bool { return r == ',' }) {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n < 1 {
-			fail(fmt.Errorf("-subscribers: %q is not a positive count", field))
-		}
+	// Empty fields are passed over: an empty -subscribers measures only the baselines.
+	for _, n := range positiveCounts("-subscribers", strings.FieldsFunc(*subscriberCounts, func(r rune) bool { return r == ',' })) {
 		var fanoutFloor result
 		if *floors {
 			if fanoutFloor, err = measureFanoutFloor(deliveries, *concurrency, *duration, n, eventlog.Fsync(*fsync)); err != nil {
@@ -220,10 +217,10 @@ func main() {
 	}
 }
 
-// positiveCounts reads a flag's comma-separated positive counts, or fails.
-func positiveCounts(flagName, list string) []int {
+// positiveCounts reads the fields of a flag's comma-separated list as positive counts, or fails.
+func positiveCounts(flagName string, fields []string) []int {
 	var counts []int
-	for _, field := range strings.Split(list, ",") {
+	for _, field := range fields {
 		n, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil || n < 1 {
 			fail(fmt.Errorf("%s: %q is not a positive count", flagName, field))
